@@ -1,0 +1,94 @@
+"""arg_scope glue: one scope stack shared with tf_slim when it imports.
+
+TF1 code mixes `slim.arg_scope` with layers from several places; defaults set
+by one `arg_scope` must reach every layer inside it. tf_slim keeps its stack in
+a module global and only honours functions registered through its own
+`add_arg_scope`, so when tf_slim imports we use its public functions directly.
+When it does not (it reaches into private TensorFlow modules that may vanish),
+a local implementation with the same semantics takes over.
+"""
+import contextlib
+import functools
+
+try:
+  import tf_slim as _tf_slim
+  TF_SLIM_IMPORT_ERROR = None
+except Exception as e:  # pylint: disable=broad-except
+  # Any failure counts: a broken tf_slim raises ModuleNotFoundError,
+  # AttributeError or ImportError depending on which private module moved.
+  _tf_slim = None
+  TF_SLIM_IMPORT_ERROR = e
+
+tf_slim = _tf_slim
+
+
+def _own_arg_scope_impl():
+  """Returns (arg_scope, add_arg_scope, current_arg_scope, has_arg_scope)."""
+  stack = [{}]
+  decorated = {}
+
+  def key_of(func):
+    return getattr(func, '_key_op', str(func))
+
+  def current_arg_scope():
+    return stack[-1]
+
+  def has_arg_scope(func):
+    return key_of(func) in decorated
+
+  @contextlib.contextmanager
+  def arg_scope(list_ops_or_scope, **kwargs):
+    if isinstance(list_ops_or_scope, dict):
+      if kwargs:
+        raise ValueError('arg_scope: when re-using a scope given as a dict, '
+                         'no keyword arguments may be passed.')
+      scope = dict(list_ops_or_scope)
+    elif isinstance(list_ops_or_scope, (list, tuple)):
+      scope = dict(stack[-1])
+      for op in list_ops_or_scope:
+        if not has_arg_scope(op):
+          raise ValueError('arg_scope: %r is not decorated with @add_arg_scope'
+                           % (op,))
+        key = key_of(op)
+        merged = dict(scope.get(key, {}))
+        merged.update(kwargs)
+        scope[key] = merged
+    else:
+      raise TypeError('arg_scope: list_ops_or_scope must be a list/tuple of '
+                      'functions or a scope dict, got %r' % (list_ops_or_scope,))
+    stack.append(scope)
+    try:
+      yield scope
+    finally:
+      stack.pop()
+
+  def add_arg_scope(func):
+    key = key_of(func)
+    code = func.__code__
+    n_defaults = len(func.__defaults__ or ())
+    decorated[key] = code.co_varnames[code.co_argcount - n_defaults:
+                                      code.co_argcount]
+
+    @functools.wraps(func)
+    def func_with_args(*args, **kwargs):
+      defaults = stack[-1].get(key)
+      if defaults:
+        merged = dict(defaults)
+        merged.update(kwargs)
+        kwargs = merged
+      return func(*args, **kwargs)
+
+    func_with_args._key_op = key  # pylint: disable=protected-access
+    return func_with_args
+
+  return arg_scope, add_arg_scope, current_arg_scope, has_arg_scope
+
+
+if _tf_slim is not None:
+  arg_scope = _tf_slim.arg_scope
+  add_arg_scope = _tf_slim.add_arg_scope
+  current_arg_scope = _tf_slim.current_arg_scope
+  has_arg_scope = _tf_slim.has_arg_scope
+else:
+  (arg_scope, add_arg_scope, current_arg_scope,
+   has_arg_scope) = _own_arg_scope_impl()

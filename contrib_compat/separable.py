@@ -1,0 +1,307 @@
+"""`separable_conv2d`: tf.contrib.layers' depthwise-separable convolution.
+
+Rebuilt on `tf.compat.v1` variable scopes and `tf.nn` ops so that it does not
+depend on the Keras layers that tf.contrib (and tf-slim) delegated to. The
+graph it builds -- variable names, node names and op types, collections and
+regularization losses -- is the one tf.contrib / tf-slim 1.1.0 built.
+"""
+import operator
+
+import tensorflow.compat.v1 as tf
+
+from contrib_compat import argscope
+from contrib_compat import variables
+
+_NHWC = 'NHWC'
+_NCHW = 'NCHW'
+
+# tf.contrib's xavier_initializer(): variance scaling over the mean of fan-in
+# and fan-out, uniform. Same limit and the same random_uniform nodes.
+_XAVIER = tf.variance_scaling_initializer(
+    scale=1.0, mode='fan_avg', distribution='uniform')
+
+
+def _pair(value, arg_name):
+  """An int or a pair of ints as (h, w); names `arg_name` when malformed."""
+  if isinstance(value, tf.TensorShape):
+    value = value.as_list()
+  pair = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+  try:
+    if len(pair) != 2 or any(isinstance(v, bool) for v in pair):
+      raise TypeError
+    pair = tuple(operator.index(v) for v in pair)
+  except TypeError:
+    pair = (0,)
+  if len(pair) != 2 or min(pair) < 1:
+    raise ValueError('separable_conv2d: `%s` must be a positive int or a list '
+                     'of 2 positive ints, got %r' % (arg_name, value))
+  return pair
+
+
+def _check_padding(padding, pointwise):
+  """The padding string for tf.nn; the branches accepted different spellings.
+
+  The pointwise branch went through a Keras layer that lower-cased its
+  argument, so 'same' worked there; the depthwise-only branch handed it to
+  tf.nn.depthwise_conv2d unchanged, which takes only 'SAME' and 'VALID'.
+  """
+  if isinstance(padding, str):
+    if padding in ('SAME', 'VALID'):
+      return padding
+    if pointwise and padding.upper() in ('SAME', 'VALID'):
+      return padding.upper()
+  allowed = ("'SAME' or 'VALID' (any case)" if pointwise else
+             "'SAME' or 'VALID' (upper case: with num_outputs=None TF1 passed "
+             "it to tf.nn.depthwise_conv2d unchanged)")
+  raise ValueError('separable_conv2d: `padding` must be %s, got %r'
+                   % (allowed, padding))
+
+
+def _num_channels(inputs, data_format):
+  shape = inputs.shape
+  if shape.rank != 4:
+    raise ValueError(
+        'separable_conv2d: `inputs` must have rank 4 (%s), got shape %s'
+        % (data_format, shape))
+  channels = shape.dims[1 if data_format == _NCHW else 3]
+  channels = channels if isinstance(channels, int) or channels is None else (
+      channels.value)
+  if channels is None:
+    raise ValueError(
+        'separable_conv2d: the channel dimension of `inputs` must be known '
+        '(data_format=%s), got shape %s' % (data_format, shape))
+  return channels
+
+
+def _conv_strides(stride, data_format):
+  sh, sw = stride
+  return [1, 1, sh, sw] if data_format == _NCHW else [1, sh, sw, 1]
+
+
+def _regularize(var, regularizer, name):
+  """Adds `regularizer(var)` to REGULARIZATION_LOSSES under `<name>/Regularizer`.
+
+  The pointwise branch of TF1 registered its losses through Keras, under the
+  Keras weight names (`depthwise_kernel`, `pointwise_kernel`, `bias`), and only
+  for variables it had just created.
+  """
+  with tf.name_scope(name + '/Regularizer'):
+    loss = regularizer(var)
+  if loss is not None:
+    tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, loss)
+
+
+def _pointwise_variable(name, keras_name, shape, dtype, initializer,
+                        regularizer, trainable, variables_collections, kind):
+  created_count = len(tf.get_collection_ref(tf.GraphKeys.GLOBAL_VARIABLES))
+  var = variables.model_variable(
+      name, shape=shape, dtype=dtype, initializer=initializer,
+      trainable=trainable)
+  created = (tf.executing_eagerly() or
+             len(tf.get_collection_ref(tf.GraphKeys.GLOBAL_VARIABLES)) >
+             created_count)
+  if regularizer is not None and created:
+    _regularize(var, regularizer, keras_name)
+  variables.add_variable_to_collections(var, variables_collections, kind)
+  return var
+
+
+def _check_reuse(error, scope_name):
+  """Turns get_variable's 'does not exist' into an error naming `reuse`."""
+  if 'does not exist' in str(error) and tf.get_variable_scope().reuse is True:
+    raise ValueError(
+        'separable_conv2d: reuse=True but variable scope %r has no variables '
+        'to reuse; build the layer once without reuse (or pass '
+        'reuse=tf.AUTO_REUSE). TensorFlow said: %s' % (scope_name, error)
+    ) from error
+  raise error
+
+
+@argscope.add_arg_scope
+def separable_conv2d(inputs,
+                     num_outputs,
+                     kernel_size,
+                     depth_multiplier=1,
+                     stride=1,
+                     padding='SAME',
+                     data_format=_NHWC,
+                     rate=1,
+                     activation_fn=tf.nn.relu,
+                     normalizer_fn=None,
+                     normalizer_params=None,
+                     weights_initializer=_XAVIER,
+                     pointwise_initializer=None,
+                     weights_regularizer=None,
+                     biases_initializer=tf.zeros_initializer(),
+                     biases_regularizer=None,
+                     reuse=None,
+                     variables_collections=None,
+                     outputs_collections=None,
+                     trainable=True,
+                     scope=None):
+  """Adds a depthwise-separable 2D convolution, optionally normalized.
+
+  As `tf.contrib.layers.separable_conv2d`: a depthwise convolution acting on
+  each channel separately (variable `depthwise_weights`); if `num_outputs` is
+  not None, a pointwise 1x1 convolution mixing channels (`pointwise_weights`).
+  Then `biases` are added unless `normalizer_fn` is given, in which case it is
+  applied instead, and finally `activation_fn`.
+
+  TF1 built the two branches differently and this function keeps each branch's
+  graph: with `num_outputs` the regularization losses are named after the
+  Keras weights (`<scope>/depthwise_kernel/Regularizer/...`,
+  `pointwise_kernel`, `bias`) and lower-case `padding` is accepted; with
+  `num_outputs=None` they are named after the variables
+  (`<scope>/depthwise_weights/Regularizer/...`, `biases`).
+
+  Args:
+    inputs: A 4-D float tensor, [batch, height, width, channels] for NHWC or
+      [batch, channels, height, width] for NCHW. The channel dimension must be
+      known.
+    num_outputs: Number of pointwise output filters, or None to skip the
+      pointwise convolution.
+    kernel_size: [kernel_height, kernel_width] of the depthwise filter, or an
+      int for both.
+    depth_multiplier: Depthwise output channels per input channel.
+    stride: [stride_height, stride_width] or an int for both.
+    padding: 'SAME' or 'VALID'.
+    data_format: 'NHWC' (default) or 'NCHW'.
+    rate: [rate_height, rate_width] atrous rates, or an int for both. If any is
+      larger than one, both strides must be one.
+    activation_fn: Activation function; None keeps the output linear.
+    normalizer_fn: Normalization function used instead of biases.
+    normalizer_params: Keyword arguments for `normalizer_fn`.
+    weights_initializer: Initializer for the depthwise weights.
+    pointwise_initializer: Initializer for the pointwise weights; None uses
+      `weights_initializer`.
+    weights_regularizer: Optional regularizer for both weights.
+    biases_initializer: Initializer for the biases; None skips them.
+    biases_regularizer: Optional regularizer for the biases.
+    reuse: Whether the layer and its variables are reused (True,
+      `tf.AUTO_REUSE` or None); reusing needs `scope`.
+    variables_collections: Extra collections for all variables, as a list, or
+      a dict keyed 'weights' / 'biases'.
+    outputs_collections: Collections the output is added to, aliased to the
+      scope name.
+    trainable: Whether the variables go to TRAINABLE_VARIABLES.
+    scope: Optional variable scope; defaults to 'SeparableConv2d', uniquified.
+
+  Returns:
+    The output tensor.
+
+  Raises:
+    ValueError: if `data_format` is neither 'NHWC' nor 'NCHW', `inputs` is not
+      rank 4 or has an unknown channel dimension, `padding`, `kernel_size`,
+      `stride` or `rate` is malformed, `rate > 1` is combined with
+      `stride > 1`, or `reuse=True` finds no variables to reuse.
+    TypeError: if `inputs` is not of a floating point type.
+  """
+  if data_format not in (_NCHW, _NHWC):
+    raise ValueError('data_format has to be either NCHW or NHWC.')
+  with tf.variable_scope(scope, 'SeparableConv2d', [inputs],
+                         reuse=reuse) as sc:
+    inputs = tf.convert_to_tensor(inputs)
+    dtype = inputs.dtype.base_dtype
+    if not dtype.is_floating:
+      raise TypeError(
+          'separable_conv2d: `inputs` has non-floating point type %s; '
+          'a float16, bfloat16, float32 or float64 tensor is needed'
+          % dtype.name)
+    pointwise = num_outputs is not None
+    kernel_h, kernel_w = _pair(kernel_size, 'kernel_size')
+    strides = _pair(stride, 'stride')
+    rates = _pair(rate, 'rate')
+    if max(rates) > 1 and max(strides) > 1:
+      raise ValueError(
+          'separable_conv2d: `rate` > 1 cannot be combined with `stride` > 1 '
+          '(got rate=%r, stride=%r)' % (rate, stride))
+    padding = _check_padding(padding, pointwise)
+    channels = _num_channels(inputs, data_format)
+    if pointwise_initializer is None:
+      pointwise_initializer = weights_initializer
+    depthwise_shape = [kernel_h, kernel_w, channels, depth_multiplier]
+
+    try:
+      if pointwise:
+        outputs = _pointwise_branch(
+            inputs, num_outputs, depthwise_shape, strides, padding, rates,
+            data_format, dtype, weights_initializer, pointwise_initializer,
+            weights_regularizer,
+            biases_initializer if not normalizer_fn else None,
+            biases_regularizer, variables_collections, trainable)
+      else:
+        outputs = _depthwise_branch(
+            inputs, depthwise_shape, strides, padding, rates, data_format,
+            dtype, weights_initializer, weights_regularizer,
+            biases_initializer if normalizer_fn is None else None,
+            biases_regularizer, variables_collections, trainable)
+    except ValueError as e:
+      _check_reuse(e, sc.name)
+
+    if normalizer_fn is not None:
+      outputs = normalizer_fn(outputs, **(normalizer_params or {}))
+    if activation_fn is not None:
+      outputs = activation_fn(outputs)
+    return variables.collect_named_outputs(outputs_collections, sc.name,
+                                           outputs)
+
+
+def _pointwise_branch(inputs, num_outputs, depthwise_shape, strides, padding,
+                      rates, data_format, dtype, weights_initializer,
+                      pointwise_initializer, weights_regularizer,
+                      biases_initializer, biases_regularizer,
+                      variables_collections, trainable):
+  """Depthwise + pointwise, as TF1's Keras SeparableConv2D layer built it."""
+  # That layer looked up UPDATE_OPS, which creates the (empty) collection key
+  # in the graph and hence in exported MetaGraphDefs.
+  tf.get_collection_ref(tf.GraphKeys.UPDATE_OPS)
+  depthwise_weights = _pointwise_variable(
+      'depthwise_weights', 'depthwise_kernel', depthwise_shape, dtype,
+      weights_initializer, weights_regularizer, trainable,
+      variables_collections, 'weights')
+  pointwise_shape = [1, 1, depthwise_shape[2] * depthwise_shape[3],
+                     num_outputs]
+  pointwise_weights = _pointwise_variable(
+      'pointwise_weights', 'pointwise_kernel', pointwise_shape, dtype,
+      pointwise_initializer, weights_regularizer, trainable,
+      variables_collections, 'weights')
+  biases = None
+  if biases_initializer:
+    biases = _pointwise_variable(
+        'biases', 'bias', [num_outputs], dtype, biases_initializer,
+        biases_regularizer, trainable, variables_collections, 'biases')
+  outputs = tf.nn.separable_conv2d(
+      inputs, depthwise_weights, pointwise_weights,
+      _conv_strides(strides, data_format), padding, rate=rates,
+      data_format=data_format)
+  if biases is not None:
+    outputs = tf.nn.bias_add(outputs, biases, data_format=data_format)
+  return outputs
+
+
+def _depthwise_branch(inputs, depthwise_shape, strides, padding, rates,
+                      data_format, dtype, weights_initializer,
+                      weights_regularizer, biases_initializer,
+                      biases_regularizer, variables_collections, trainable):
+  """Depthwise only (`num_outputs=None`), as TF1 built it from tf.nn ops."""
+  depthwise_weights = variables.model_variable(
+      'depthwise_weights', shape=depthwise_shape, dtype=dtype,
+      initializer=weights_initializer, regularizer=weights_regularizer,
+      trainable=trainable,
+      collections=variables.get_variable_collections(variables_collections,
+                                                     'weights'))
+  outputs = tf.nn.depthwise_conv2d(
+      inputs, depthwise_weights, _conv_strides(strides, data_format), padding,
+      rate=rates, data_format=data_format)
+  if biases_initializer is not None:
+    biases = variables.model_variable(
+        'biases', shape=[depthwise_shape[2] * depthwise_shape[3]],
+        dtype=dtype, initializer=biases_initializer,
+        regularizer=biases_regularizer, trainable=trainable,
+        collections=variables.get_variable_collections(
+            variables_collections, 'biases'))
+    outputs = tf.nn.bias_add(outputs, biases, data_format=data_format)
+  return outputs
+
+
+separable_convolution2d = separable_conv2d

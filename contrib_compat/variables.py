@@ -1,0 +1,114 @@
+"""Variable and collection helpers with tf-slim's semantics.
+
+Variables are made through `model_variable` so that
+`arg_scope([tf_slim.model_variable, tf_slim.variable], device=...)` places
+them exactly as it places tf-slim's own. Without tf_slim, local versions with
+the same arguments and collections are arg-scoped on this package's stack.
+"""
+import tensorflow as tf2
+import tensorflow.compat.v1 as tf
+
+from contrib_compat import argscope
+
+_GLOBAL = tf.GraphKeys.GLOBAL_VARIABLES
+_MODEL = tf.GraphKeys.MODEL_VARIABLES
+
+
+@argscope.add_arg_scope
+def _own_variable(name, shape=None, dtype=tf.float32, initializer=None,
+                  regularizer=None, trainable=True, collections=None,
+                  caching_device=None, device=None, partitioner=None,
+                  custom_getter=None, use_resource=None,
+                  synchronization=tf.VariableSynchronization.AUTO,
+                  aggregation=tf.VariableAggregation.NONE):
+  """tf_slim.variable: get_variable placed on `device`, deduped collections."""
+  collections = list(set(collections if collections is not None else
+                         [_GLOBAL]))
+  getter = tf.get_variable
+  if custom_getter is not None:
+    reuse = tf.get_variable_scope().reuse
+
+    def getter(*args, **kwargs):
+      return custom_getter(*args, reuse=reuse, **kwargs)
+  with tf.device(device or ''):
+    return getter(name, shape=shape, dtype=dtype, initializer=initializer,
+                  regularizer=regularizer, trainable=trainable,
+                  collections=collections, caching_device=caching_device,
+                  partitioner=partitioner, use_resource=use_resource,
+                  synchronization=synchronization, aggregation=aggregation)
+
+
+@argscope.add_arg_scope
+def _own_model_variable(name, shape=None, dtype=tf.float32, initializer=None,
+                        regularizer=None, trainable=True, collections=None,
+                        caching_device=None, device=None, partitioner=None,
+                        custom_getter=None, use_resource=None,
+                        synchronization=tf.VariableSynchronization.AUTO,
+                        aggregation=tf.VariableAggregation.NONE):
+  """tf_slim.model_variable: a variable also in MODEL_VARIABLES."""
+  collections = list(collections or []) + [_GLOBAL, _MODEL]
+  return _own_variable(
+      name, shape=shape, dtype=dtype, initializer=initializer,
+      regularizer=regularizer, trainable=trainable, collections=collections,
+      caching_device=caching_device, device=device, partitioner=partitioner,
+      custom_getter=custom_getter, use_resource=use_resource,
+      synchronization=synchronization, aggregation=aggregation)
+
+
+if argscope.tf_slim is not None:
+  variable = argscope.tf_slim.variable
+  model_variable = argscope.tf_slim.model_variable
+else:
+  variable = _own_variable
+  model_variable = _own_model_variable
+
+
+def get_variable_collections(variables_collections, name):
+  """Collections for variable `name` ('weights', 'biases', ...).
+
+  Args:
+    variables_collections: None, a list of collection names applying to every
+      variable, or a dict from variable kind to such a list.
+    name: the variable kind looked up in a dict.
+
+  Returns:
+    A list of collection names, or None.
+  """
+  if isinstance(variables_collections, dict):
+    return variables_collections.get(name)
+  return variables_collections
+
+
+def add_variable_to_collections(var, variables_collections, name):
+  """Adds `var` (or each part of a partitioned one) to its collections.
+
+  Unlike passing `collections` to get_variable, this also files a reused
+  variable, which is what the TF1 Keras-based layers did.
+  """
+  collections = get_variable_collections(variables_collections, name) or []
+  # A PartitionedVariable (no public class to test for) iterates its parts.
+  parts = [var] if isinstance(var, tf2.Variable) else list(var)
+  for collection in collections:
+    existing = tf.get_collection_ref(collection)
+    for part in parts:
+      if part not in existing:
+        existing.append(part)
+
+
+def collect_named_outputs(collections, alias, outputs):
+  """Adds `outputs` to `collections`, tagged with `alias` as tf-slim does.
+
+  The alias goes to `outputs.aliases` (without a trailing '/'), which is what
+  `tf_slim.utils.convert_collection_to_dict` reads.
+
+  Returns:
+    `outputs`, so the call can be inlined.
+  """
+  if collections:
+    alias = alias[:-1] if alias.endswith('/') else alias
+    if hasattr(outputs, 'aliases'):
+      outputs.aliases.append(alias)
+    else:
+      outputs.aliases = [alias]
+    tf.add_to_collections(collections, outputs)
+  return outputs

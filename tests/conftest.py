@@ -1,0 +1,48 @@
+"""Shared fixtures: a fresh TF1-style graph per test, paths to fixtures."""
+import logging
+import os
+import pathlib
+
+import pytest
+import tensorflow.compat.v1 as tf
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+# ../shared beside the checkout (CI clones main with shared/ beside it).
+SHARED = pathlib.Path(os.environ.get('CONTRIB_COMPAT_SHARED',
+                                     REPO.parent / 'shared'))
+TF113_FIXTURE = SHARED / 'fixtures' / 'tf1.13-ssd-mobilenet-v2'
+
+
+@pytest.fixture
+def graph():
+  """A fresh graph, made default: TF1 graph-mode semantics inside."""
+  g = tf.Graph()
+  with g.as_default():
+    yield g
+
+
+@pytest.fixture
+def tf_warnings():
+  """Records WARNING+ records that TensorFlow logs (deprecations go there)."""
+  records = []
+
+  class _Collect(logging.Handler):
+
+    def emit(self, record):
+      records.append(record)
+
+  handler = _Collect(level=logging.WARNING)
+  logger = logging.getLogger('tensorflow')
+  logger.addHandler(handler)
+  try:
+    yield records
+  finally:
+    logger.removeHandler(handler)
+
+
+@pytest.fixture
+def tf113_fixture():
+  if not (TF113_FIXTURE / 'model.ckpt.meta').exists():
+    pytest.fail('TF 1.13 fixture missing at %s (set CONTRIB_COMPAT_SHARED)'
+                % TF113_FIXTURE)
+  return TF113_FIXTURE

@@ -92,3 +92,24 @@ if _tf_slim is not None:
 else:
   (arg_scope, add_arg_scope, current_arg_scope,
    has_arg_scope) = _own_arg_scope_impl()
+
+
+def tf_slim_attr(namespace, name, where):
+  """`getattr(tf_slim.<namespace>, name)`, or an AttributeError saying why.
+
+  Args:
+    namespace: dotted path below tf_slim ('' for tf_slim itself).
+    name: the attribute looked up.
+    where: the module asking, for the message.
+  """
+  if _tf_slim is not None and not name.startswith('__'):
+    obj = _tf_slim
+    for part in filter(None, namespace.split('.')):
+      obj = getattr(obj, part)
+    try:
+      return getattr(obj, name)
+    except AttributeError:
+      pass
+  raise AttributeError('%s has no attribute %r (tf_slim %s)' % (
+      where, name, 'does not provide it' if _tf_slim is not None else
+      'failed to import: %s' % TF_SLIM_IMPORT_ERROR))

@@ -21,12 +21,4 @@ from contrib_compat.variables import variable
 def __getattr__(name):
   if name == 'batch_norm':
     return importlib.import_module('contrib_compat.normalization').batch_norm
-  if argscope.tf_slim is not None and not name.startswith('__'):
-    try:
-      return getattr(argscope.tf_slim, name)
-    except AttributeError:
-      pass
-  raise AttributeError(
-      'contrib_compat.slim has no attribute %r (tf_slim %s)' %
-      (name, 'does not provide it' if argscope.tf_slim is not None else
-       'failed to import: %s' % argscope.TF_SLIM_IMPORT_ERROR))
+  return argscope.tf_slim_attr('', name, 'contrib_compat.slim')

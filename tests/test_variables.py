@@ -1,0 +1,69 @@
+"""Tests for contrib_compat/variables.py."""
+import pytest
+import tensorflow.compat.v1 as tf
+
+from contrib_compat import argscope
+from contrib_compat import variables
+
+
+def test_uses_tf_slims_model_variable_when_available():
+  assert variables.model_variable is argscope.tf_slim.model_variable
+
+
+@pytest.mark.parametrize('make', [variables._own_model_variable,  # pylint: disable=protected-access
+                                  variables.model_variable])
+def test_model_variable_collections(graph, make):
+  v = make('w', shape=[2], collections=['extra'], trainable=False)
+  assert v in tf.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
+  assert v in tf.get_collection(tf.GraphKeys.MODEL_VARIABLES)
+  assert v in tf.get_collection('extra')
+  assert v not in tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)
+
+
+def test_own_variable_custom_getter_and_device(graph):
+  calls = []
+
+  def getter(*args, reuse=None, **kwargs):
+    calls.append(reuse)
+    return tf.get_variable(*args, **kwargs)
+
+  with tf.variable_scope('s', reuse=tf.AUTO_REUSE):
+    v = variables._own_variable('w', shape=[1], custom_getter=getter,  # pylint: disable=protected-access
+                                device='/cpu:0')
+  assert calls == [tf.AUTO_REUSE]
+  assert v.device == '/device:CPU:0'
+  assert v.op.name == 's/w'
+
+
+def test_get_variable_collections():
+  assert variables.get_variable_collections(None, 'weights') is None
+  assert variables.get_variable_collections(['a'], 'weights') == ['a']
+  assert variables.get_variable_collections({'weights': ['w']},
+                                            'biases') is None
+  assert variables.get_variable_collections({'weights': ['w']},
+                                            'weights') == ['w']
+
+
+def test_add_variable_to_collections_is_idempotent(graph):
+  v = tf.get_variable('w', shape=[1])
+  variables.add_variable_to_collections(v, {'weights': ['c']}, 'weights')
+  variables.add_variable_to_collections(v, {'weights': ['c']}, 'weights')
+  variables.add_variable_to_collections(v, {'weights': ['c']}, 'biases')
+  assert tf.get_collection('c') == [v]
+
+
+def test_add_partitioned_variable_to_collections(graph):
+  v = tf.get_variable('p', shape=[4, 2],
+                      partitioner=tf.fixed_size_partitioner(2))
+  variables.add_variable_to_collections(v, ['c'], 'weights')
+  assert tf.get_collection('c') == list(v)
+
+
+def test_collect_named_outputs(graph):
+  t = tf.constant(1.0)
+  assert variables.collect_named_outputs(None, 'a', t) is t
+  assert not hasattr(t, 'aliases')
+  variables.collect_named_outputs(['c1', 'c2'], 'scope/a/', t)
+  variables.collect_named_outputs('c1', 'b', t)
+  assert t.aliases == ['scope/a', 'b']
+  assert tf.get_collection('c1') == [t, t] and tf.get_collection('c2') == [t]

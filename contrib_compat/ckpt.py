@@ -1,0 +1,601 @@
+"""`contrib-compat-ckpt`: will a TF1 checkpoint restore into the rebuilt graph?
+
+    contrib-compat-ckpt inspect model.ckpt [--json]
+    contrib-compat-ckpt diff model.ckpt --model my_models:build \\
+        --input-shape 1,224,224,3 [--scope-filter REGEX] [--rename OLD=NEW]... \\
+        [--write-converted OUT [--force]] [--json]
+    contrib-compat-ckpt convert model.ckpt OUT --rename OLD=NEW... [--force]
+
+`inspect` and `diff` read only the checkpoint's index (`CKPT.index`), so they
+work on a checkpoint whose data files were never copied. Writing a converted
+checkpoint needs the data files; values are copied bit for bit.
+
+`--rename OLD=NEW` is a Python regular expression substitution
+(`re.sub(OLD, NEW, name)`, every match, `\\1` back-references allowed),
+applied to checkpoint names in the order given, before anything is compared
+or written. A plain substring without regex metacharacters is its own
+pattern; escape `.`, `[`, `(` and the like to match them literally. The text
+is split at its first `=`.
+
+Exit status: 0 clean, 1 differences found (diff), 2 usage or I/O errors.
+"""
+import argparse
+import glob
+import importlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+
+# Shards of the converted checkpoint are written this many bytes at a time, so
+# a multi-gigabyte checkpoint never has to sit in memory whole.
+_SHARD_BYTES = 256 << 20
+
+
+class CkptError(Exception):
+  """A usage or I/O problem, reported as one line and exit status 2."""
+
+
+def _tf():
+  # Imported on use so that `--help` and argument errors stay instant.
+  import tensorflow  # pylint: disable=g-import-not-at-top
+  return tensorflow
+
+
+# --------------------------------------------------------------------------
+# Reading checkpoints.
+
+
+def _check_prefix(ckpt):
+  """The checkpoint prefix for CKPT (a prefix, its .index file or a dir)."""
+  tf = _tf()
+  if os.path.isdir(ckpt):
+    latest = tf.train.latest_checkpoint(ckpt)
+    if latest is None:
+      raise CkptError('CKPT %r is a directory without a `checkpoint` state '
+                      'file; pass the checkpoint prefix (e.g. %s)'
+                      % (ckpt, os.path.join(ckpt, 'model.ckpt')))
+    ckpt = latest
+  if ckpt.endswith('.index'):
+    ckpt = ckpt[:-len('.index')]
+  if not os.path.exists(ckpt + '.index'):
+    raise CkptError('CKPT %r: no checkpoint index at %s.index'
+                    % (ckpt, ckpt))
+  return ckpt
+
+
+def has_data(prefix):
+  """Whether the data file(s) of checkpoint `prefix` are present."""
+  return bool(glob.glob(glob.escape(prefix) + '.data-*'))
+
+
+def read_index(ckpt):
+  """Variables recorded in a checkpoint's index.
+
+  Args:
+    ckpt: checkpoint prefix (`model.ckpt`), its `.index` file, or a directory
+      with a `checkpoint` state file.
+
+  Returns:
+    (prefix, {name: (shape list, dtype name)}).
+
+  Raises:
+    CkptError: if there is no readable index.
+  """
+  prefix = _check_prefix(ckpt)
+  try:
+    reader = _tf().train.load_checkpoint(prefix)
+  except Exception as e:  # pylint: disable=broad-except
+    raise CkptError('CKPT %r could not be read: %s' % (ckpt, e)) from e
+  shapes = reader.get_variable_to_shape_map()
+  dtypes = reader.get_variable_to_dtype_map()
+  return prefix, {name: (list(shapes[name]), dtypes[name].name)
+                  for name in shapes}
+
+
+def layer_of(name):
+  """The layer a variable belongs to: its name up to the last '/'."""
+  return name.rpartition('/')[0]
+
+
+def group_by_layer(entries):
+  """{layer: [(short name, shape, dtype), ...]}, both levels sorted."""
+  layers = {}
+  for name in sorted(entries):
+    shape, dtype = entries[name]
+    layers.setdefault(layer_of(name), []).append(
+        (name.rpartition('/')[2], shape, dtype))
+  return layers
+
+
+def _num_elements(shape):
+  return int(np.prod(shape, dtype=np.int64)) if shape else 1
+
+
+def _fmt_shape(shape):
+  return '[%s]' % ', '.join(str(d) for d in shape)
+
+
+# --------------------------------------------------------------------------
+# Renames.
+
+
+def parse_renames(specs):
+  """Compiles `--rename OLD=NEW` specs into [(pattern, replacement)]."""
+  renames = []
+  for spec in specs or ():
+    old, sep, new = spec.partition('=')
+    if not sep or not old:
+      raise CkptError('--rename %r: expected OLD=NEW (OLD a non-empty '
+                      'regular expression)' % (spec,))
+    try:
+      pattern = re.compile(old)
+    except re.error as e:
+      raise CkptError('--rename %r: OLD is not a valid regular expression: '
+                      '%s' % (spec, e)) from e
+    try:
+      pattern.sub(new, '')  # Catches bad back-references before any work.
+    except (re.error, IndexError) as e:
+      raise CkptError('--rename %r: NEW is not a valid replacement: %s'
+                      % (spec, e)) from e
+    renames.append((pattern, new))
+  return renames
+
+
+def rename_map(names, renames):
+  """{checkpoint name: new name} after applying `renames` in order.
+
+  Raises:
+    CkptError: if two checkpoint names end up with the same new name, or a
+      name becomes empty.
+  """
+  mapping = {}
+  owner = {}
+  for name in sorted(names):
+    new = name
+    for pattern, replacement in renames:
+      new = pattern.sub(replacement, new)
+    if not new:
+      raise CkptError('--rename turns %r into an empty name' % name)
+    if new in owner:
+      raise CkptError('--rename maps both %r and %r to %r'
+                      % (owner[new], name, new))
+    owner[new] = name
+    mapping[name] = new
+  return mapping
+
+
+# --------------------------------------------------------------------------
+# Building the model.
+
+
+def _load_function(spec):
+  """Resolves MODULE:FUNCTION; MODULE is a dotted module or a .py path."""
+  module_name, sep, func_name = spec.rpartition(':')
+  if not sep or not module_name or not func_name:
+    raise CkptError('--model %r: expected MODULE:FUNCTION, e.g. '
+                    'contrib_compat.models.mobilenet_v2:mobilenet_v2' % spec)
+  try:
+    if module_name.endswith('.py') or os.sep in module_name:
+      path = os.path.abspath(module_name)
+      if not os.path.isfile(path):
+        raise CkptError('--model %r: no such file %s' % (spec, path))
+      unique = '_contrib_compat_ckpt_model_%x' % (hash(path) & 0xffffffff)
+      loader_spec = importlib.util.spec_from_file_location(unique, path)
+      module = importlib.util.module_from_spec(loader_spec)
+      # Registered first so that dataclasses / pickling inside it work.
+      sys.modules[unique] = module
+      loader_spec.loader.exec_module(module)
+    else:
+      # A console script does not put the working directory on sys.path;
+      # `python -m` does. Behave like the latter for local modules.
+      if os.getcwd() not in sys.path and '' not in sys.path:
+        sys.path.insert(0, os.getcwd())
+      module = importlib.import_module(module_name)
+  except CkptError:
+    raise
+  except Exception as e:  # pylint: disable=broad-except
+    raise CkptError('--model %r: importing %s failed: %s: %s'
+                    % (spec, module_name, type(e).__name__, e)) from e
+  func = getattr(module, func_name, None)
+  if not callable(func):
+    raise CkptError('--model %r: %s has no function %r'
+                    % (spec, module_name, func_name))
+  return func
+
+
+def parse_input_shape(text):
+  """'1,224,224,3' -> [1, 224, 224, 3]; '?' or -1 leaves a dimension unknown."""
+  dims = []
+  for part in text.split(','):
+    part = part.strip()
+    if part in ('?', '-1', 'None'):
+      dims.append(None)
+      continue
+    try:
+      value = int(part)
+    except ValueError:
+      value = 0
+    if value < 1:
+      raise CkptError('--input-shape %r: expected comma-separated positive '
+                      'ints such as 1,224,224,3' % text)
+    dims.append(value)
+  return dims
+
+
+def model_variables(spec, input_shape, input_dtype='float32'):
+  """Builds FUNCTION(inputs) in a fresh graph; returns its global variables.
+
+  Args:
+    spec: 'MODULE:FUNCTION'; FUNCTION is called with one placeholder.
+    input_shape: list of dims for the placeholder.
+    input_dtype: dtype name of the placeholder.
+
+  Returns:
+    {name: (shape list, dtype name)} for tf.compat.v1.global_variables().
+
+  Raises:
+    CkptError: if the function cannot be found or fails to build.
+  """
+  func = _load_function(spec)
+  v1 = _tf().compat.v1
+  graph = v1.Graph()
+  with graph.as_default():
+    inputs = v1.placeholder(input_dtype, input_shape, name='inputs')
+    try:
+      func(inputs)
+    except Exception as e:  # pylint: disable=broad-except
+      raise CkptError('--model %r: building the model failed: %s: %s'
+                      % (spec, type(e).__name__, e)) from e
+    variables = v1.global_variables()
+  return {v.name[:-2] if v.name.endswith(':0') else v.name:
+          (v.shape.as_list(), v.dtype.base_dtype.name) for v in variables}
+
+
+# --------------------------------------------------------------------------
+# Comparing.
+
+
+def compare(checkpoint, model, scope_filter=None):
+  """Differences between checkpoint and model variables.
+
+  Args:
+    checkpoint: {name: (shape, dtype)} (already renamed).
+    model: {name: (shape, dtype)}.
+    scope_filter: optional compiled regex; only names it matches
+      (`re.search`) on either side take part.
+
+  Returns:
+    A dict with 'missing', 'unexpected', 'mismatched' lists, 'matched' and
+    the counts compared on each side.
+  """
+  if scope_filter is not None:
+    checkpoint = {k: v for k, v in checkpoint.items() if scope_filter.search(k)}
+    model = {k: v for k, v in model.items() if scope_filter.search(k)}
+  missing = [{'name': n, 'shape': model[n][0], 'dtype': model[n][1]}
+             for n in sorted(set(model) - set(checkpoint))]
+  unexpected = [{'name': n, 'shape': checkpoint[n][0],
+                 'dtype': checkpoint[n][1]}
+                for n in sorted(set(checkpoint) - set(model))]
+  mismatched = []
+  matched = 0
+  for name in sorted(set(model) & set(checkpoint)):
+    (cshape, cdtype), (mshape, mdtype) = checkpoint[name], model[name]
+    # An unknown model dimension (None) accepts any checkpoint size.
+    shape_ok = len(cshape) == len(mshape) and all(
+        m is None or m == c for c, m in zip(cshape, mshape))
+    if shape_ok and cdtype == mdtype:
+      matched += 1
+    else:
+      mismatched.append({'name': name,
+                         'checkpoint': {'shape': cshape, 'dtype': cdtype},
+                         'model': {'shape': mshape, 'dtype': mdtype}})
+  return {'compared_checkpoint': len(checkpoint), 'compared_model': len(model),
+          'matched': matched, 'missing': missing, 'unexpected': unexpected,
+          'mismatched': mismatched}
+
+
+# --------------------------------------------------------------------------
+# Writing a converted checkpoint.
+
+
+def _existing_outputs(out):
+  paths = glob.glob(glob.escape(out) + '.data-*')
+  if os.path.exists(out + '.index'):
+    paths.append(out + '.index')
+  return sorted(paths)
+
+
+def write_converted(prefix, mapping, out, force=False,
+                    shard_bytes=_SHARD_BYTES):
+  """Writes checkpoint `prefix` under new names to `out`, values unchanged.
+
+  The new checkpoint is assembled and read back in full in a temporary
+  directory beside `out`; only when every tensor compares bit-identical are
+  its files moved into place, data files first and the index last, so a
+  reader never sees an index pointing at missing data.
+
+  Args:
+    prefix: source checkpoint prefix (its data files must exist).
+    mapping: {source name: new name}, covering every variable to write.
+    out: destination prefix.
+    force: replace an existing checkpoint at `out`.
+    shard_bytes: bytes per intermediate shard.
+
+  Returns:
+    The list of files written.
+
+  Raises:
+    CkptError: if the data is missing, `out` exists and `force` is False, or
+      the written checkpoint does not read back identical.
+  """
+  tf = _tf()
+  if not has_data(prefix):
+    raise CkptError('--write-converted needs the checkpoint data file(s) '
+                    '%s.data-*, which are missing (only the index is there)'
+                    % prefix)
+  out = os.path.abspath(out)
+  existing = _existing_outputs(out)
+  if existing and not force:
+    raise CkptError('--write-converted %r: a checkpoint is already there (%s);'
+                    ' pass --force to replace it' % (out, ', '.join(existing)))
+  if os.path.abspath(prefix) == out:
+    raise CkptError('--write-converted %r is the source checkpoint itself'
+                    % out)
+  out_dir = os.path.dirname(out)
+  os.makedirs(out_dir, exist_ok=True)
+  reader = tf.train.load_checkpoint(prefix)
+  tmp = tempfile.mkdtemp(prefix='.ckpt-convert-', dir=out_dir)
+  try:
+    shards = []
+    batch = []
+    size = 0
+
+    def flush():
+      shard = os.path.join(tmp, 'shard-%05d' % len(shards))
+      names = [new for new, _ in batch]
+      tensors = [value for _, value in batch]
+      tf.raw_ops.SaveV2(prefix=shard, tensor_names=names,
+                        shape_and_slices=[''] * len(names), tensors=tensors)
+      shards.append(shard)
+
+    for name in sorted(mapping):
+      value = reader.get_tensor(name)
+      batch.append((mapping[name], value))
+      size += getattr(value, 'nbytes', 0)
+      if size >= shard_bytes:
+        flush()
+        batch, size = [], 0
+    if batch or not shards:
+      flush()
+    staged = os.path.join(tmp, 'converted')
+    tf.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=shards,
+                                  destination_prefix=staged,
+                                  delete_old_dirs=False)
+    _verify(reader, mapping, staged)
+    staged_files = sorted(glob.glob(glob.escape(staged) + '.*'))
+    written = []
+    for path in staged_files:
+      if path.endswith('.index'):
+        continue
+      written.append(out + path[len(staged):])
+      os.replace(path, written[-1])
+    os.replace(staged + '.index', out + '.index')
+    written.append(out + '.index')
+    # Data files of a replaced checkpoint with more shards than the new one.
+    for stale in set(existing) - set(written):
+      os.remove(stale)
+    return written
+  finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _verify(source_reader, mapping, staged):
+  """Reads `staged` back; every tensor must equal its source bit for bit."""
+  staged_reader = _tf().train.load_checkpoint(staged)
+  staged_names = set(staged_reader.get_variable_to_shape_map())
+  if staged_names != set(mapping.values()):
+    raise CkptError('converted checkpoint has the wrong variables: %d '
+                    'written, %d expected'
+                    % (len(staged_names), len(mapping)))
+  for name, new in mapping.items():
+    a = np.asarray(source_reader.get_tensor(name))
+    b = np.asarray(staged_reader.get_tensor(new))
+    same = (a.dtype == b.dtype and a.shape == b.shape and
+            (a.tobytes() == b.tobytes() if a.dtype != object else
+             a.tolist() == b.tolist()))
+    if not same:
+      raise CkptError('converted checkpoint does not read back identical at '
+                      '%r (from %r); nothing was written' % (new, name))
+
+
+# --------------------------------------------------------------------------
+# Commands.
+
+
+def _inspect(args, out):
+  prefix, entries = read_index(args.ckpt)
+  layers = group_by_layer(entries)
+  total = sum(_num_elements(shape) for shape, _ in entries.values())
+  if args.json:
+    json.dump({
+        'checkpoint': prefix,
+        'has_data': has_data(prefix),
+        'num_variables': len(entries),
+        'num_parameters': total,
+        'layers': [{'layer': layer,
+                    'variables': [{'name': (layer + '/' if layer else '') + n,
+                                   'shape': shape, 'dtype': dtype}
+                                  for n, shape, dtype in rows]}
+                   for layer, rows in layers.items()],
+    }, out, indent=1)
+    out.write('\n')
+    return 0
+  width = max([len(n) for rows in layers.values() for n, _, _ in rows] + [4])
+  shape_width = max([len(_fmt_shape(s)) for s, _ in entries.values()] + [5])
+  out.write('checkpoint %s%s\n' % (
+      prefix, '' if has_data(prefix) else '  (index only, no data file)'))
+  for layer, rows in layers.items():
+    params = sum(_num_elements(shape) for _, shape, _ in rows)
+    out.write('\n%s  (%d variable%s, %s parameters)\n' % (
+        layer or '(top level)', len(rows), '' if len(rows) == 1 else 's',
+        format(params, ',')))
+    for name, shape, dtype in rows:
+      out.write('  %-*s  %-*s  %s\n' % (width, name, shape_width,
+                                         _fmt_shape(shape), dtype))
+  out.write('\n%d variables in %d layers, %s parameters\n'
+            % (len(entries), len(layers), format(total, ',')))
+  return 0
+
+
+def _diff(args, out):
+  prefix, entries = read_index(args.ckpt)
+  renames = parse_renames(args.rename)
+  mapping = rename_map(entries, renames)
+  renamed = {mapping[name]: value for name, value in entries.items()}
+  scope_filter = None
+  if args.scope_filter is not None:
+    try:
+      scope_filter = re.compile(args.scope_filter)
+    except re.error as e:
+      raise CkptError('--scope-filter %r is not a valid regular expression: '
+                      '%s' % (args.scope_filter, e)) from e
+  if args.write_converted and not has_data(prefix):
+    # Fail before the (possibly slow) model build.
+    raise CkptError('--write-converted needs the checkpoint data file(s) '
+                    '%s.data-*, which are missing (only the index is there)'
+                    % prefix)
+  model = model_variables(args.model, parse_input_shape(args.input_shape),
+                          args.input_dtype)
+  result = compare(renamed, model, scope_filter)
+  problems = (len(result['missing']) + len(result['unexpected']) +
+              len(result['mismatched']))
+  result.update(checkpoint=prefix, model=args.model,
+                renamed=sum(1 for k, v in mapping.items() if k != v),
+                problems=problems, written=[])
+  if args.write_converted:
+    if problems:
+      result['not_written'] = ('%d difference(s); fix them (or narrow '
+                               '--scope-filter) first' % problems)
+    else:
+      result['written'] = write_converted(prefix, mapping,
+                                          args.write_converted, args.force)
+  if args.json:
+    json.dump(result, out, indent=1)
+    out.write('\n')
+  else:
+    _print_diff(result, len(entries), len(model), args, out)
+  return 1 if problems else 0
+
+
+def _print_diff(result, n_ckpt, n_model, args, out):
+  flt = (' matching --scope-filter %r' % args.scope_filter
+         if args.scope_filter is not None else '')
+  out.write('checkpoint %s: %d variables, %d compared%s\n'
+            % (result['checkpoint'], n_ckpt, result['compared_checkpoint'],
+               flt))
+  out.write('model %s: %d variables, %d compared\n'
+            % (args.model, n_model, result['compared_model']))
+  if result['renamed']:
+    out.write('--rename changed %d checkpoint name(s)\n' % result['renamed'])
+  for key, title in (('missing', 'missing (in model, not in checkpoint)'),
+                     ('unexpected', 'unexpected (in checkpoint, not in '
+                                    'model)')):
+    rows = result[key]
+    if rows:
+      out.write('\n%s: %d\n' % (title, len(rows)))
+      for row in rows:
+        out.write('  %s  %s  %s\n' % (row['name'], _fmt_shape(row['shape']),
+                                      row['dtype']))
+  if result['mismatched']:
+    out.write('\nshape/dtype mismatches: %d\n' % len(result['mismatched']))
+    for row in result['mismatched']:
+      c, m = row['checkpoint'], row['model']
+      out.write('  %s  checkpoint %s %s  model %s %s\n' % (
+          row['name'], _fmt_shape(c['shape']), c['dtype'],
+          _fmt_shape(m['shape']), m['dtype']))
+  out.write('\n%d matched, %d missing, %d unexpected, %d mismatched\n' % (
+      result['matched'], len(result['missing']), len(result['unexpected']),
+      len(result['mismatched'])))
+  if result.get('not_written'):
+    out.write('converted checkpoint NOT written: %s\n' % result['not_written'])
+  for path in result['written']:
+    out.write('wrote %s\n' % path)
+
+
+def _convert(args, out):
+  prefix, entries = read_index(args.ckpt)
+  mapping = rename_map(entries, parse_renames(args.rename))
+  for path in write_converted(prefix, mapping, args.out, args.force):
+    out.write('wrote %s\n' % path)
+  changed = sum(1 for k, v in mapping.items() if k != v)
+  out.write('%d variables, %d renamed\n' % (len(mapping), changed))
+  return 0
+
+
+def _parser():
+  parser = argparse.ArgumentParser(
+      prog='contrib-compat-ckpt',
+      description='Inspect TF1 checkpoints and check them against a model '
+                  'rebuilt with contrib_compat.',
+      epilog='--rename OLD=NEW is a Python regex substitution on checkpoint '
+             'names (re.sub, all matches), applied in order; split at the '
+             'first "=". Exit status: 0 clean, 1 differences, 2 errors.')
+  sub = parser.add_subparsers(dest='command', required=True)
+
+  p = sub.add_parser('inspect', help='list variables grouped by layer')
+  p.add_argument('ckpt', help='checkpoint prefix, .index file or directory')
+  p.add_argument('--json', action='store_true', help='machine output')
+  p.set_defaults(run=_inspect)
+
+  p = sub.add_parser('diff', help='compare a checkpoint with a model')
+  p.add_argument('ckpt', help='checkpoint prefix, .index file or directory')
+  p.add_argument('--model', required=True, metavar='MODULE:FUNCTION',
+                 help='FUNCTION(inputs) builds the model; MODULE is a dotted '
+                      'module name or a path to a .py file')
+  p.add_argument('--input-shape', required=True, metavar='N,H,W,C',
+                 help="placeholder shape; '?' for an unknown dimension")
+  p.add_argument('--input-dtype', default='float32',
+                 help='placeholder dtype (default float32)')
+  p.add_argument('--scope-filter', metavar='REGEX',
+                 help='compare only variables whose (renamed) name matches '
+                      '(re.search), on both sides')
+  p.add_argument('--rename', action='append', metavar='OLD=NEW',
+                 help='regex substitution on checkpoint names; repeatable')
+  p.add_argument('--write-converted', metavar='OUT',
+                 help='if the comparison is clean, write the checkpoint with '
+                      'the renames applied to prefix OUT (needs data files)')
+  p.add_argument('--force', action='store_true',
+                 help='replace an existing checkpoint at OUT')
+  p.add_argument('--json', action='store_true', help='machine output')
+  p.set_defaults(run=_diff)
+
+  p = sub.add_parser('convert', help='write a renamed copy of a checkpoint')
+  p.add_argument('ckpt', help='checkpoint prefix, .index file or directory')
+  p.add_argument('out', help='destination checkpoint prefix')
+  p.add_argument('--rename', action='append', metavar='OLD=NEW',
+                 help='regex substitution on checkpoint names; repeatable')
+  p.add_argument('--force', action='store_true',
+                 help='replace an existing checkpoint at OUT')
+  p.set_defaults(run=_convert)
+  return parser
+
+
+def main(argv=None, out=None):
+  """Runs the command line; returns the exit status."""
+  args = _parser().parse_args(argv)
+  out = sys.stdout if out is None else out
+  try:
+    return args.run(args, out)
+  except CkptError as e:
+    sys.stderr.write('contrib-compat-ckpt %s: error: %s\n' % (args.command, e))
+    return 2
+
+
+if __name__ == '__main__':
+  sys.exit(main())

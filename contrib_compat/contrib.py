@@ -1,0 +1,313 @@
+"""`install()` / `uninstall()`: a `tf.contrib` drop-in on TensorFlow 2.
+
+TF1 code reaches contrib in three ways, and all three must work unchanged:
+
+    slim = tf.contrib.slim                        # attribute access
+    import tensorflow.contrib.slim as slim        # import statements
+    from tensorflow.contrib.framework import arg_scope
+
+`install()` sets a `contrib` attribute on `tensorflow` and
+`tensorflow.compat.v1` (plain `setattr`: both accept new attributes, and TF's
+lazy module wrapper forwards it to the wrapped module) and registers the
+provided modules in `sys.modules`. A finder on `sys.meta_path` answers imports
+of every other `tensorflow.contrib.*` name with an ImportError naming the
+replacement, and `tensorflow.contrib.slim.<sub>` (e.g. `slim.nets`) with the
+matching tf_slim module. `uninstall()` removes all of it.
+
+What the modules offer:
+  * `tf.contrib.slim`, `tf.contrib.layers`: this package's `separable_conv2d`
+    (also as `separable_convolution2d`) and `batch_norm`; every other name
+    tf_slim provides, looked up on use.
+  * `tf.contrib.framework`: the arg_scope helpers, the variable helpers, and
+    tf_slim's other framework functions (`get_variables`,
+    `assign_from_checkpoint_fn`, ...).
+A name none of them provides raises `ContribNameError`, an AttributeError, so
+`hasattr()` keeps working, whose message names the replacement where one is
+known.
+"""
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+import threading
+import types
+
+from contrib_compat import argscope
+from contrib_compat import replacements
+
+_ROOT = 'tensorflow.contrib'
+
+# contrib.framework names that moved into TF core; TF1 re-exported them.
+_FRAMEWORK_MOVED = {
+    'list_variables': 'tf.train.list_variables',
+    'load_variable': 'tf.train.load_variable',
+    'load_checkpoint': 'tf.train.load_checkpoint',
+    'init_from_checkpoint': 'tf.train.init_from_checkpoint',
+    'nest': 'tf.nest',
+    'convert_to_tensor_or_sparse_tensor':
+        'tf.compat.v1.convert_to_tensor_or_sparse_tensor',
+    'sort': 'tf.sort',
+    'argsort': 'tf.argsort',
+}
+# contrib.layers names that moved elsewhere (feature columns, embeddings).
+_LAYERS_MOVED = {
+    'real_valued_column': 'tf.feature_column.numeric_column',
+    'sparse_column_with_keys':
+        'tf.feature_column.categorical_column_with_vocabulary_list',
+    'sparse_column_with_hash_bucket':
+        'tf.feature_column.categorical_column_with_hash_bucket',
+    'embedding_column': 'tf.feature_column.embedding_column',
+    'bucketized_column': 'tf.feature_column.bucketized_column',
+    'crossed_column': 'tf.feature_column.crossed_column',
+    'input_from_feature_columns': 'tf.compat.v1.feature_column.input_layer',
+    'embedding_lookup_unique': 'tf.nn.embedding_lookup',
+    'layer_norm': 'tf.keras.layers.LayerNormalization (different variable '
+                  'names), or tf_slim.layer_norm',
+}
+
+
+class ContribNameError(AttributeError):
+  """A `tf.contrib` name that neither TF 2 nor this package provides.
+
+  An AttributeError so that `hasattr(tf.contrib, name)` and
+  `getattr(..., default)` behave as for any missing attribute.
+  """
+
+
+class ContribImportError(ImportError):
+  """`import tensorflow.contrib.<name>` for a module with no drop-in."""
+
+
+def _removed_message(dotted):
+  """Why `tf.contrib.<dotted>` is missing and what replaces it."""
+  head, _, leaf = dotted.rpartition('.')
+  moved = {'framework': _FRAMEWORK_MOVED, 'layers': _LAYERS_MOVED,
+           'slim': _LAYERS_MOVED}.get(head, {}).get(leaf)
+  replacement = moved or (None if head else
+                          replacements.replacement_for(dotted))
+  if replacement:
+    return ('tf.contrib.%s was removed with tf.contrib in TensorFlow 2 and '
+            'contrib_compat does not provide it; use %s instead.'
+            % (dotted, replacement))
+  why = ''
+  if argscope.tf_slim is None:
+    why = (' (tf_slim, which provides most of tf.contrib.slim/layers, failed '
+           'to import: %s)' % argscope.TF_SLIM_IMPORT_ERROR)
+  return ('tf.contrib.%s does not exist: contrib_compat provides '
+          'tf.contrib.slim, tf.contrib.layers and tf.contrib.framework%s, and '
+          'knows no replacement for this name; see migration_guide.md.'
+          % (dotted, why))
+
+
+def _tf_slim_module(name):
+  """tf_slim's module `name` ('' for the package), or None."""
+  if argscope.tf_slim is None:
+    return None
+  try:
+    return importlib.import_module('tf_slim' + ('.' + name if name else ''))
+  except ImportError:
+    return None
+
+
+def _is_import_of_a_library(value):
+  """Whether `value` is a module a source merely imported (`tf`, `np`, ...).
+
+  tf_slim's own submodules (`slim.learning`, `slim.nets`) are contrib names;
+  other modules in a source's namespace are its imports, not its API.
+  """
+  return (isinstance(value, types.ModuleType) and
+          not value.__name__.startswith('tf_slim.'))
+
+
+class _ContribModule(types.ModuleType):
+  """One `tensorflow.contrib[.x]` module: fixed names, then fall-throughs.
+
+  Attributes are looked up on use, in order, in `sources` (module names), so
+  importing contrib stays cheap and tf_slim's names appear only if it imports.
+  """
+
+  def __init__(self, dotted, doc, sources=()):
+    super().__init__(_ROOT + ('.' + dotted if dotted else ''), doc)
+    self._dotted = dotted
+    self._sources = tuple(sources)
+
+  def _resolve(self, name):
+    for source in self._sources:
+      own = source.startswith('contrib_compat.')
+      module = (importlib.import_module(source) if own else
+                _tf_slim_module(source.partition('.')[2]))
+      try:
+        value = getattr(module, name)
+      except AttributeError:
+        continue
+      if not _is_import_of_a_library(value):
+        return value
+    raise ContribNameError(_removed_message(
+        '%s.%s' % (self._dotted, name) if self._dotted else name))
+
+  def __getattr__(self, name):
+    if name.startswith('__'):
+      # Probes such as __wrapped__ or __file__ are not contrib names.
+      raise AttributeError(name)
+    return self._resolve(name)
+
+  def __dir__(self):
+    names = set(super().__dir__())
+    for source in self._sources:
+      module = sys.modules.get(source)
+      names.update(n for n in dir(module) if not n.startswith('_') and
+                   not _is_import_of_a_library(getattr(module, n, None)))
+    return sorted(names)
+
+
+def _make_modules():
+  """name -> module for the contrib modules this package provides."""
+  contrib = _ContribModule(
+      '', 'tf.contrib as contrib_compat provides it: slim, layers, framework.')
+  # `contrib_compat.slim` / `.layers` put this package's separable_conv2d and
+  # batch_norm first. `tf_slim.layers` (the package; tf_slim's own attribute
+  # of that name is its `layers.layers` module) adds the initializers,
+  # regularizers and optimizers tf.contrib.layers had.
+  slim = _ContribModule(
+      'slim', 'tf.contrib.slim: tf_slim with contrib_compat\'s layers.',
+      ('contrib_compat.slim', 'tf_slim'))
+  layers = _ContribModule(
+      'layers', 'tf.contrib.layers: tf_slim.layers with contrib_compat\'s '
+      'layers.', ('contrib_compat.layers', 'tf_slim.layers'))
+  framework = _ContribModule(
+      'framework', 'tf.contrib.framework: arg_scope and variable helpers.',
+      ('contrib_compat.argscope', 'contrib_compat.variables',
+       'tf_slim.ops.arg_scope', 'tf_slim.ops.variables'))
+  modules = {'': contrib, 'slim': slim, 'layers': layers,
+             'framework': framework}
+  for name, module in modules.items():
+    if name:
+      setattr(contrib, name, module)
+    module.__package__ = module.__name__
+    # Packages, so that imports below them reach _ContribFinder: it answers
+    # `tensorflow.contrib.slim.nets` and explains `tensorflow.contrib.rnn`.
+    module.__path__ = []
+    module.__spec__ = importlib.machinery.ModuleSpec(
+        module.__name__, None, is_package=True)
+  return modules
+
+
+class _AliasModule(types.ModuleType):
+  """`tensorflow.contrib.slim.<x>`: forwards to tf_slim's module `<x>`."""
+
+  def __init__(self, name, target):
+    super().__init__(name, target.__doc__)
+    self._target = target
+    if hasattr(target, '__path__'):
+      self.__path__ = []
+
+  def __getattr__(self, name):
+    return getattr(self._target, name)
+
+  def __dir__(self):
+    return dir(self._target)
+
+
+class _ContribFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+  """Answers imports below `tensorflow.contrib` that sys.modules lacks."""
+
+  def find_spec(self, fullname, path=None, target=None):
+    del path, target
+    if not fullname.startswith(_ROOT + '.'):
+      return None
+    dotted = fullname[len(_ROOT) + 1:]
+    if dotted.startswith('slim.'):
+      target = _tf_slim_module(dotted[len('slim.'):])
+      if target is not None:
+        return importlib.util.spec_from_loader(
+            fullname, self, is_package=hasattr(target, '__path__'))
+    raise ContribImportError(_removed_message(dotted), name=fullname)
+
+  def create_module(self, spec):
+    return _AliasModule(
+        spec.name, _tf_slim_module(spec.name[len(_ROOT + '.slim.'):]))
+
+  def exec_module(self, module):
+    del module  # the alias forwards everything; nothing to run
+
+
+_lock = threading.RLock()
+_installed = None  # dict of what install() changed, for uninstall()
+
+
+def _api_modules():
+  import tensorflow  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1  # pylint: disable=g-import-not-at-top
+  return (tensorflow, tensorflow.compat.v1)
+
+
+def install():
+  """Makes `tf.contrib` (slim, layers, framework) exist, and repairs tf_slim.
+
+  Idempotent. After it, `tf.contrib.slim`, `import tensorflow.contrib.slim`,
+  `from tensorflow.contrib import layers` and
+  `from tensorflow.contrib.framework import arg_scope` work on both
+  `tensorflow` and `tensorflow.compat.v1`, and tf_slim's own
+  `separable_conv2d` / `batch_norm` are this package's (see
+  `contrib_compat.repair_tf_slim`). Works, minus tf_slim's names, when
+  `import tf_slim` fails.
+
+  Returns:
+    The `tensorflow.contrib` module object.
+
+  Raises:
+    RuntimeError: if something else already put a `contrib` attribute on
+      `tensorflow`; replacing it silently would hide that code.
+  """
+  global _installed
+  with _lock:
+    if _installed is not None:
+      return _installed['modules']['']
+    apis = _api_modules()
+    for api in apis:
+      existing = api.__dict__.get('contrib')
+      if existing is not None:
+        raise RuntimeError(
+            'install(): %s already has a `contrib` attribute (%r); not '
+            'replacing it.' % (api.__name__, existing))
+    modules = _make_modules()
+    from contrib_compat import slim_repair  # pylint: disable=g-import-not-at-top
+    repair = slim_repair.repair_tf_slim()
+    finder = _ContribFinder()
+    for name, module in modules.items():
+      sys.modules[module.__name__] = module
+    sys.meta_path.insert(0, finder)
+    for api in apis:
+      setattr(api, 'contrib', modules[''])
+    _installed = {'modules': modules, 'finder': finder, 'repair': repair,
+                  'apis': apis}
+    return modules['']
+
+
+def uninstall():
+  """Undoes `install()`: no `tf.contrib`, tf_slim's originals back.
+
+  A no-op when not installed. Modules imported below `tensorflow.contrib`
+  (e.g. `tensorflow.contrib.slim.nets`) leave `sys.modules` too; code that
+  kept a reference keeps a working module.
+  """
+  global _installed
+  with _lock:
+    if _installed is None:
+      return
+    for api in _installed['apis']:
+      if api.__dict__.get('contrib') is _installed['modules']['']:
+        delattr(api, 'contrib')
+    if _installed['finder'] in sys.meta_path:
+      sys.meta_path.remove(_installed['finder'])
+    for name in [n for n in sys.modules
+                 if n == _ROOT or n.startswith(_ROOT + '.')]:
+      del sys.modules[name]
+    _installed['repair'].undo()
+    _installed = None
+
+
+def is_installed():
+  """Whether `install()` is in effect."""
+  return _installed is not None

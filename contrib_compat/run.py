@@ -1,0 +1,122 @@
+"""`python -m contrib_compat.run SCRIPT [ARGS...]`: a TF1 script, unchanged.
+
+Runs SCRIPT as `python SCRIPT ARGS...` would (same `sys.argv`, `__name__ ==
+'__main__'`, `sys.path[0]`, exit status and traceback), except that the
+program sees TensorFlow 1:
+
+  * `import tensorflow as tf` gives the TF1 API: `tf.compat.v1`, with TF 2
+    behaviour disabled (graph mode, TF1 variables and control flow), plus
+    `tf.contrib` (see `contrib_compat.install`). `tf.compat.v1` and
+    `tf.compat.v2` stay TensorFlow's own, so `import tensorflow.compat.v1 as
+    tf` keeps working too;
+  * tf_slim is repaired (see `contrib_compat.repair_tf_slim`), so scripts
+    already on `import tf_slim as slim` run again.
+
+The TF1 view covers every module the program imports after start-up (its own
+helper modules included), as in TF1 where there was only one `tensorflow`.
+"""
+import os
+import runpy
+import sys
+import traceback
+import types
+
+_USAGE = 'usage: python -m contrib_compat.run SCRIPT [ARGS...]\n'
+
+
+class _Tf1Namespace(types.ModuleType):
+  """`tensorflow` as TF1 programs saw it: `tf.compat.v1` plus `tf.contrib`.
+
+  Names resolve on `tf.compat.v1` first (which carries `contrib` after
+  `install()`), then on the real `tensorflow` for what v1 lacks (`compat`
+  itself, `__internal__` for Keras' lazy import, ...). `__path__` is TF's, so
+  `import tensorflow.<submodule>` still finds TensorFlow's files.
+  """
+
+  def __init__(self, real, v1):
+    super().__init__('tensorflow', v1.__doc__)
+    self.__path__ = list(getattr(real, '__path__', []))
+    self.__file__ = getattr(real, '__file__', None)
+    self.__version__ = real.__version__
+    self.__spec__ = real.__spec__
+    self.__loader__ = real.__loader__
+    self._real = real
+    self._v1 = v1
+
+  def __getattr__(self, name):
+    if name in ('compat', '__internal__'):
+      return getattr(self._real, name)
+    try:
+      return getattr(self._v1, name)
+    except AttributeError:
+      return getattr(self._real, name)
+
+  def __dir__(self):
+    return sorted(set(dir(self._v1)) | {'compat', 'contrib'})
+
+
+def _prepare_tensorflow():
+  """Installs the TF1 view; returns the `tensorflow` module it replaced."""
+  import tensorflow as real  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as v1  # pylint: disable=g-import-not-at-top
+  import contrib_compat  # pylint: disable=g-import-not-at-top
+  v1.disable_v2_behavior()
+  # install() repairs tf_slim (importing it first, so tf_slim's own
+  # `import tensorflow...` lines saw the real module).
+  contrib_compat.install()
+  sys.modules['tensorflow'] = _Tf1Namespace(real, v1)
+  return real
+
+
+def _user_traceback(tb, script):
+  """`tb` without the runner's own frames: the script's first frame on."""
+  start = tb
+  while start is not None:
+    if os.path.abspath(start.tb_frame.f_code.co_filename) == script:
+      return start
+    start = start.tb_next
+  return tb
+
+
+def main(argv=None):
+  """Runs `argv[0]` (a script path) with `argv[1:]`; returns the exit status.
+
+  Args:
+    argv: SCRIPT and its arguments; `sys.argv[1:]` by default.
+
+  Returns:
+    0 when the script ends normally, 1 after an uncaught exception (its
+    traceback printed through `sys.excepthook`, as Python does), 2 on a usage
+    error. `sys.exit(n)` inside the script propagates as SystemExit, so the
+    process exits with `n` exactly as under `python SCRIPT`.
+  """
+  argv = list(sys.argv[1:] if argv is None else argv)
+  if not argv or argv[0] in ('-h', '--help'):
+    sys.stderr.write(_USAGE)
+    return 0 if argv else 2
+  script = os.path.abspath(argv[0])
+  if not os.path.isfile(script):
+    sys.stderr.write("%s: can't open file %r: no such file\n%s"
+                     % (__spec__.name if __spec__ else 'run', argv[0], _USAGE))
+    return 2
+  _prepare_tensorflow()
+  sys.argv = argv
+  # `python SCRIPT` puts the script's directory first on sys.path; `-m`
+  # put the working directory there instead.
+  if sys.path:
+    sys.path[0] = os.path.dirname(script)
+  else:
+    sys.path.insert(0, os.path.dirname(script))
+  try:
+    runpy.run_path(script, run_name='__main__')
+  except (SystemExit, KeyboardInterrupt):
+    raise
+  except BaseException:  # pylint: disable=broad-except
+    exc_type, exc, tb = sys.exc_info()
+    sys.excepthook(exc_type, exc, _user_traceback(tb, script))
+    return 1
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())

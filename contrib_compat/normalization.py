@@ -1,0 +1,718 @@
+"""`batch_norm`: tf.contrib.layers' batch normalization, rebuilt on tf.nn.
+
+tf.contrib (and tf-slim 1.1.0) chose between three implementations, and each
+left its own graph behind; this module keeps all three:
+
+* the "slim fused" path (`fused` and rank 2 or 4 with `zero_debias_moving_mean`,
+  rank 2 or a non-default `updates_collections`): `tf.nn.fused_batch_norm` and
+  `assign_moving_average` updates, variables made without a custom getter;
+* the "layer" path (the default: `updates_collections=UPDATE_OPS`, no
+  `batch_weights`, no zero-debiasing): what the Keras `BatchNormalization`
+  layer built -- FusedBatchNormV3 for rank 4/5 float inputs, `tf.nn.moments`
+  otherwise, renorm and `adjustment` -- with its update ops (operations) put
+  in UPDATE_OPS unless `trainable=False`;
+* the "legacy" path (`batch_weights`, a non-default `updates_collections` or
+  zero-debiasing without the fused kernel): moments or weighted moments and
+  `tf.nn.batch_normalization`.
+
+Everything goes through public `tf.compat.v1` / `tf.nn` ops; variables are made
+by `model_variable` so arg_scopes on it apply.
+"""
+import numpy as np
+import tensorflow as tf2
+import tensorflow.compat.v1 as tf
+
+from contrib_compat import argscope
+from contrib_compat import variables
+
+_NHWC = 'NHWC'
+_NCHW = 'NCHW'
+_UPDATE_OPS = tf.GraphKeys.UPDATE_OPS
+_FUSED_DTYPES = (tf.float16, tf.bfloat16, tf.float32)
+
+
+def _constant_value(pred):
+  """`is_training` as a Python bool, or None when only known at run time."""
+  if isinstance(pred, tf2.Variable):
+    return None
+  if tf.is_tensor(pred):
+    if pred.dtype.base_dtype != tf.bool:
+      raise TypeError('batch_norm: `is_training` must be a boolean tensor, got '
+                      'dtype %s' % pred.dtype.name)
+    value = tf.get_static_value(pred)
+    return None if value is None else bool(value)
+  if isinstance(pred, (bool, np.bool_)) or (
+      isinstance(pred, int) and pred in (0, 1)):
+    return bool(pred)
+  raise TypeError('batch_norm: `is_training` must be a Python bool or a '
+                  'boolean tensor, got %r' % (pred,))
+
+
+def _smart_cond(pred, true_fn, false_fn, name=None):
+  """Calls one branch when `pred` is static, else builds a tf.cond."""
+  value = _constant_value(pred)
+  if value is not None:
+    return true_fn() if value else false_fn()
+  return tf.cond(pred, true_fn, false_fn, name=name)
+
+
+def _colocate(var):
+  # Graph.colocate_with, not the deprecated tf.compat.v1.colocate_with (it
+  # logs). TF1 placed every moving-average update with its variable.
+  return tf.get_default_graph().colocate_with(var)
+
+
+def _keras_moving_average(variable, value, momentum):
+  """The layer's update: variable -= (variable - value) * (1 - momentum)."""
+  with tf.name_scope(None, 'AssignMovingAvg', []) as scope:
+    with _colocate(variable):
+      decay = tf.convert_to_tensor(1.0 - momentum, name='decay')
+      if decay.dtype != variable.dtype.base_dtype:
+        decay = tf.cast(decay, variable.dtype.base_dtype)
+      delta = (variable - tf.cast(value, variable.dtype.base_dtype)) * decay
+      return tf.assign_sub(variable, delta, name=scope)
+
+
+def _keras_assign(variable, value):
+  with tf.name_scope(None, 'AssignNewValue', []) as scope:
+    with _colocate(variable):
+      return tf.assign(variable, value, name=scope)
+
+
+def _assign_moving_average(variable, value, decay, zero_debias):
+  """tf.train's assign_moving_average (not public in TF 2) for these layers.
+
+  Same graph as TF1: `decay` holds 1 - decay; with `zero_debias`, shadow
+  variables `<variable>/biased` and `<variable>/local_step` are created in a
+  variable scope named after the variable and the update divides by
+  1 - decay ** step.
+  """
+  with tf.name_scope(None, 'AssignMovingAvg', [variable, value, decay]) as scope:
+    decay = tf.convert_to_tensor(1.0 - decay, name='decay')
+    if decay.dtype != variable.dtype.base_dtype:
+      decay = tf.cast(decay, variable.dtype.base_dtype)
+
+    def update_fn(var, val):
+      with _colocate(var):
+        if zero_debias:
+          return _zero_debias(var, val, decay)
+        return tf.assign_sub(var, (var - val) * decay, name=scope)
+
+    if tf2.distribute.has_strategy():
+      # Under a distribution strategy the moving statistics are averaged over
+      # replicas before the update, as TF1's assign_moving_average did.
+      def merge_fn(strategy, var, val):
+        val = strategy.extended.reduce_to(tf2.distribute.ReduceOp.MEAN, val,
+                                          var)
+        return strategy.extended.update(var, update_fn, args=(val,))
+
+      context = tf2.distribute.get_replica_context()
+      if context is not None:
+        return context.merge_call(merge_fn, args=(variable, value))
+      return tf2.distribute.get_strategy().extended.update(
+          variable, update_fn, args=(value,))
+    return update_fn(variable, value)
+
+
+def _zero_debias(unbiased_var, value, decay):
+  """The zero-debiased update of `unbiased_var` (see _assign_moving_average)."""
+  var_name = unbiased_var.name[:-len(':0')]
+  with tf.variable_scope(var_name, values=[unbiased_var, value, decay]):
+    scope = tf.get_variable_scope()
+
+    def unique(name):
+      # A second layer writing to the same variable gets biased_1, ... as TF1.
+      if scope.reuse:
+        return name
+      existing = {v.op.name for v in scope.global_variables()}
+      full = scope.name + '/' + name
+      if full not in existing:
+        return name
+      idx = 1
+      while '%s_%d' % (full, idx) in existing:
+        idx += 1
+      return '%s_%d' % (name, idx)
+
+    dtype = unbiased_var.dtype.base_dtype
+    biased = tf.get_variable(
+        unique('biased'), initializer=tf.zeros_initializer(),
+        shape=unbiased_var.shape, dtype=dtype, trainable=False)
+    local_step = tf.get_variable(
+        unique('local_step'), shape=[], dtype=dtype,
+        initializer=tf.zeros_initializer(), trainable=False)
+  update_biased = tf.assign_sub(biased, (biased - value) * decay)
+  update_local_step = local_step.assign_add(1)
+  bias_factor = 1 - tf.pow(1.0 - decay, update_local_step)
+  return tf.assign(unbiased_var, update_biased / bias_factor,
+                   name=tf.get_default_graph().get_name_scope() + '/')
+
+
+def _model_variable_getter(getter, name, shape=None, dtype=None,
+                           initializer=None, regularizer=None, trainable=True,
+                           collections=None, caching_device=None,
+                           partitioner=None, use_resource=None,
+                           synchronization=tf.VariableSynchronization.AUTO,
+                           aggregation=tf.VariableAggregation.NONE, **_):
+  """Custom getter making every variable of the layer a model variable.
+
+  TF1 installed it on the layer's variable scope, so the zero-debias shadow
+  variables of the unfused paths are model variables too.
+  """
+  return variables.model_variable(
+      name, shape=shape, dtype=dtype, initializer=initializer,
+      regularizer=regularizer, collections=collections, trainable=trainable,
+      caching_device=caching_device, partitioner=partitioner,
+      custom_getter=getter, use_resource=use_resource,
+      synchronization=synchronization, aggregation=aggregation)
+
+
+def _params_shape(inputs, data_format):
+  """(rank, channel axis, channels); errors name `inputs`."""
+  shape = inputs.shape
+  if shape.rank is None:
+    raise ValueError('batch_norm: `inputs` %s has undefined rank; a known rank '
+                     'is needed' % inputs.name)
+  axis = 1 if data_format == _NCHW else shape.rank - 1
+  channels = shape.dims[axis] if shape.rank > axis >= 0 else None
+  channels = channels if channels is None or isinstance(channels, int) else (
+      channels.value)
+  if channels is None:
+    raise ValueError(
+        'batch_norm: `inputs` %s has undefined `C` (channels) dimension '
+        '(data_format=%s, shape %s); it must be known' % (inputs.name,
+                                                           data_format, shape))
+  return shape.rank, axis, channels
+
+
+def _moving_stats(initializers, shape, dtype, collections, renorm=False,
+                  **kwargs):
+  """moving_mean and moving_variance (and renorm's), never partitioned."""
+  with tf.variable_scope(tf.get_variable_scope()) as local_scope:
+    local_scope.set_partitioner(None)
+    mean_init = initializers.get('moving_mean', tf.zeros_initializer())
+    var_init = initializers.get('moving_variance', tf.ones_initializer())
+    made = {}
+    for name, init in (('moving_mean', mean_init),
+                       ('moving_variance', var_init)):
+      made[name] = variables.model_variable(
+          name, shape=shape, dtype=dtype, initializer=init, trainable=False,
+          collections=variables.get_variable_collections(collections, name)
+          if collections is not False else None, **kwargs)
+    if renorm:
+      def stddev_init(*args, **init_kwargs):
+        return tf.sqrt(var_init(*args, **init_kwargs))
+      for name, init in (('moving_stddev', stddev_init),
+                         ('renorm_mean', mean_init),
+                         ('renorm_stddev', stddev_init)):
+        made[name] = variables.model_variable(
+            name, shape=shape, dtype=dtype, initializer=init, trainable=False,
+            **kwargs)
+  return made
+
+
+def _scale_offset(center, scale, initializers, regularizers, shape, dtype,
+                  trainable, collections, gamma_first):
+  """beta and gamma (None where disabled), in the creating path's order."""
+  made = {}
+  order = ('gamma', 'beta') if gamma_first else ('beta', 'gamma')
+  for name in order:
+    if not (center if name == 'beta' else scale):
+      made[name] = None
+      continue
+    default = tf.zeros_initializer() if name == 'beta' else (
+        tf.ones_initializer())
+    made[name] = _regularized_variable(
+        name, regularizers.get(name), shape=shape, dtype=dtype,
+        initializer=initializers.get(name, default), trainable=trainable,
+        collections=variables.get_variable_collections(collections, name)
+        if collections is not False else None)
+  return made['beta'], made['gamma']
+
+
+def _regularized_variable(name, regularizer, **kwargs):
+  """A model variable whose regularization loss is added when it is created.
+
+  TF1's get_variable added `regularizer(var)` under `<var>/Regularizer/`.
+  TF 2's get_variable defers it into a lazy tensor that also leaves nodes at
+  the graph root, so the loss is built here, with TF1's names.
+  """
+  count = len(tf.get_collection_ref(tf.GraphKeys.GLOBAL_VARIABLES))
+  var = variables.model_variable(name, **kwargs)
+  created = len(tf.get_collection_ref(tf.GraphKeys.GLOBAL_VARIABLES)) > count
+  if regularizer is not None and created:
+    # A PartitionedVariable (no public class to test for) iterates its parts.
+    for part in [var] if isinstance(var, tf2.Variable) else list(var):
+      with tf.name_scope(part.op.name + '/Regularizer/'):
+        loss = regularizer(part)
+      if loss is not None:
+        tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, loss)
+  return var
+
+
+@argscope.add_arg_scope
+def batch_norm(inputs,
+               decay=0.999,
+               center=True,
+               scale=False,
+               epsilon=0.001,
+               activation_fn=None,
+               param_initializers=None,
+               param_regularizers=None,
+               updates_collections=_UPDATE_OPS,
+               is_training=True,
+               reuse=None,
+               variables_collections=None,
+               outputs_collections=None,
+               trainable=True,
+               batch_weights=None,
+               fused=None,
+               data_format=_NHWC,
+               zero_debias_moving_mean=False,
+               scope=None,
+               renorm=False,
+               renorm_clipping=None,
+               renorm_decay=0.99,
+               adjustment=None):
+  """Adds a Batch Normalization layer (Ioffe & Szegedy, arXiv:1502.03167).
+
+  As `tf.contrib.layers.batch_norm` (TF 1.15). Normalizes over all but the
+  channel dimension (the last for NHWC, the second for NCHW), then scales by
+  `gamma` and shifts by `beta`. In training mode the batch statistics are used
+  and `moving_mean` / `moving_variance` are updated with
+  `moving = decay * moving + (1 - decay) * batch`; the update ops go to
+  `updates_collections` (run them with the train op), or run in place before
+  the output when `updates_collections=None`. In inference mode the moving
+  statistics are used. The fused kernel's variance (and hence
+  `moving_variance`) carries Bessel's correction, as in TF1.
+
+  Variables: `<scope>/BatchNorm/beta` (if `center`), `gamma` (if `scale`),
+  `moving_mean`, `moving_variance`, with renorm `moving_stddev`,
+  `renorm_mean`, `renorm_stddev`; all in MODEL_VARIABLES (TF1 did not file
+  them in MOVING_AVERAGE_VARIABLES either). With `zero_debias_moving_mean`,
+  `<scope>/BatchNorm/<scope>/BatchNorm/moving_mean/biased` and `local_step`.
+
+  Args:
+    inputs: A tensor of known rank, batch first, with a known channel
+      dimension.
+    decay: Moving average decay, typically 0.999, 0.99 or 0.9.
+    center: If True, add the offset `beta`.
+    scale: If True, multiply by `gamma`.
+    epsilon: Small float added to the variance.
+    activation_fn: Optional activation applied to the output.
+    param_initializers: Optional dict of initializers for 'beta', 'gamma',
+      'moving_mean' and 'moving_variance'.
+    param_regularizers: Optional dict of regularizers for 'beta' and 'gamma'.
+    updates_collections: Collections the update ops are added to; None runs
+      them in place.
+    is_training: Python bool or boolean tensor: batch statistics and updates
+      (True) or moving statistics (False).
+    reuse: Whether the layer and its variables are reused; needs `scope`.
+    variables_collections: Extra collections for the variables, a list or a
+      dict keyed by variable name.
+    outputs_collections: Collections the output is added to.
+    trainable: Whether beta and gamma go to TRAINABLE_VARIABLES. As in TF1,
+      with the default update path a non-trainable layer puts no update ops in
+      UPDATE_OPS.
+    batch_weights: Optional [batch_size] tensor of per-example weights for
+      the moments; unfused only.
+    fused: None or True use the fused kernel where TF1 did (rank 2 and 4,
+      rank 5 on the default path, float16/bfloat16/float32, no renorm,
+      `adjustment` or `batch_weights`); False never does.
+    data_format: 'NHWC' (default) or 'NCHW'.
+    zero_debias_moving_mean: Zero-debias `moving_mean`.
+    scope: Optional variable scope; defaults to 'BatchNorm'.
+    renorm: Use batch renormalization (arXiv:1702.03275).
+    renorm_clipping: Optional dict with 'rmax', 'rmin' and 'dmax' for renorm.
+    renorm_decay: Decay of renorm's moving averages.
+    adjustment: Optional function of the input shape returning (scale, bias)
+      tensors applied to the normalized values in training.
+
+  Returns:
+    The output tensor, shaped like `inputs`.
+
+  Raises:
+    ValueError: if `data_format` is neither 'NHWC' nor 'NCHW', `inputs` has an
+      unknown rank or channel dimension, `batch_weights` is given with
+      `fused=True` (TF 1.15 silently fell back to the unfused kernel), `renorm`
+      is combined with `batch_weights`, `updates_collections` or
+      `zero_debias_moving_mean`, or `renorm_clipping` has unknown keys.
+    TypeError: if `inputs` is not floating point or `is_training` is neither a
+      bool nor a boolean tensor.
+  """
+  if data_format not in (_NCHW, _NHWC):
+    raise ValueError('data_format has to be either NCHW or NHWC. '
+                     '(batch_norm got data_format=%r)' % (data_format,))
+  if fused and batch_weights is not None:
+    raise ValueError('batch_norm: `batch_weights` needs the unfused kernel; '
+                     'pass fused=None or fused=False, not fused=True')
+  if renorm:
+    renorm_clipping = dict(renorm_clipping or {})
+    unknown = set(renorm_clipping) - {'rmax', 'rmin', 'dmax'}
+    if unknown:
+      raise ValueError('batch_norm: `renorm_clipping` accepts the keys rmax, '
+                       'rmin and dmax, got %s' % sorted(unknown))
+  if fused is None:
+    fused = True
+  inputs = tf.convert_to_tensor(inputs)
+  if not inputs.dtype.base_dtype.is_floating:
+    raise TypeError('batch_norm: `inputs` must be floating point, got %s'
+                    % inputs.dtype.name)
+  _constant_value(is_training)  # Rejects bad values before building anything.
+  param_initializers = param_initializers or {}
+  param_regularizers = param_regularizers or {}
+  rank = inputs.shape.rank
+  default_updates = updates_collections == _UPDATE_OPS
+  possible_to_fuse = (batch_weights is None and not renorm and
+                      rank in (2, 4) and adjustment is None)
+  if fused and possible_to_fuse and (
+      zero_debias_moving_mean or rank == 2 or not default_updates):
+    with tf.variable_scope(scope, 'BatchNorm', [inputs], reuse=reuse) as sc:
+      outputs = _slim_fused(
+          inputs, decay, center, scale, epsilon, param_initializers,
+          param_regularizers, updates_collections, is_training,
+          variables_collections, trainable, data_format,
+          zero_debias_moving_mean)
+  else:
+    with tf.variable_scope(scope, 'BatchNorm', [inputs], reuse=reuse,
+                           custom_getter=_model_variable_getter) as sc:
+      if (batch_weights is None and default_updates and
+          not zero_debias_moving_mean):
+        outputs = _layer(
+            inputs, decay, center, scale, epsilon, param_initializers,
+            param_regularizers, is_training, variables_collections,
+            trainable, fused, data_format, renorm, renorm_clipping,
+            renorm_decay, adjustment)
+      else:
+        if renorm:
+          raise ValueError('renorm is not supported with batch_weights, '
+                           'updates_collections or zero_debias_moving_mean '
+                           '(batch_norm `renorm`)')
+        outputs = _legacy(
+            inputs, decay, center, scale, epsilon, param_initializers,
+            updates_collections, is_training, variables_collections,
+            trainable, batch_weights, data_format, zero_debias_moving_mean)
+  if activation_fn is not None:
+    outputs = activation_fn(outputs)
+  return variables.collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+def _slim_fused(inputs, decay, center, scale, epsilon, initializers,
+                regularizers, updates_collections, is_training, collections,
+                trainable, data_format, zero_debias):
+  """tf.contrib's own fused path: rank 2 (reshaped to 4-D) or 4."""
+  original_shape = inputs.shape
+  original_inputs = inputs
+  if original_shape.rank == 2:
+    channels = _params_shape(inputs, _NHWC)[2]
+    inputs = tf.reshape(inputs, [-1, channels, 1, 1] if data_format == _NCHW
+                        else [-1, 1, 1, channels])
+  _, _, channels = _params_shape(inputs, data_format)
+  # float32 parameters whatever the input type: fp16 would lose precision.
+  beta, gamma = _scale_offset(center, scale, initializers, regularizers,
+                              [channels], tf.float32, trainable, collections,
+                              gamma_first=False)
+  if beta is None:
+    beta = tf.constant(0.0, dtype=tf.float32, shape=[channels])
+  if gamma is None:
+    gamma = tf.constant(1.0, dtype=tf.float32, shape=[channels])
+  stats = _moving_stats(initializers, [channels], tf.float32, collections)
+  moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
+
+  outputs, mean, variance = _smart_cond(
+      is_training,
+      lambda: tf.nn.fused_batch_norm(inputs, gamma, beta, epsilon=epsilon,
+                                     data_format=data_format),
+      lambda: tf.nn.fused_batch_norm(
+          inputs, gamma, beta, mean=moving_mean, variance=moving_variance,
+          epsilon=epsilon, is_training=False, data_format=data_format))
+
+  def updates():
+    return (_assign_moving_average(moving_mean, mean, decay, zero_debias),
+            _assign_moving_average(moving_variance, variance, decay, False))
+
+  training_value = _constant_value(is_training)
+  if training_value is None or training_value:
+    if updates_collections is None:
+      def forced():
+        with tf.control_dependencies(updates()):
+          return tf.identity(outputs)
+      outputs = _smart_cond(is_training, forced, lambda: outputs)
+    else:
+      update_mean, update_variance = _smart_cond(
+          is_training, updates, lambda: (moving_mean, moving_variance))
+      tf.add_to_collections(updates_collections, update_mean)
+      tf.add_to_collections(updates_collections, update_variance)
+  outputs.set_shape(inputs.shape)
+
+  if original_shape.rank == 2:
+    dims = original_inputs.shape.as_list()
+    if dims.count(None) <= 1:
+      outputs = tf.reshape(outputs, [-1 if d is None else d for d in dims])
+    else:
+      outputs = tf.reshape(outputs, tf.shape(original_inputs))
+  return outputs
+
+
+def _layer(inputs, decay, center, scale, epsilon, initializers, regularizers,
+           is_training, collections, trainable, fused, data_format, renorm,
+           renorm_clipping, renorm_decay, adjustment):
+  """The path TF1 delegated to the Keras BatchNormalization layer."""
+  rank, axis, channels = _params_shape(inputs, data_format)
+  dtype = inputs.dtype.base_dtype
+  param_dtype = tf.float32 if dtype in (tf.float16, tf.bfloat16) else dtype
+  # The layer was built with collections=None and filed its variables
+  # afterwards (reused ones too); `False` tells the helpers to skip them.
+  beta, gamma = _scale_offset(center, scale, initializers, regularizers,
+                              [channels], param_dtype, trainable, False,
+                              gamma_first=True)
+  stats = _moving_stats(
+      initializers, [channels], param_dtype, False, renorm=renorm,
+      synchronization=tf.VariableSynchronization.ON_READ,
+      aggregation=tf.VariableAggregation.MEAN)
+  fused_kernel = (fused and rank in (4, 5) and not renorm and
+                  adjustment is None and dtype in _FUSED_DTYPES)
+  if fused_kernel:
+    outputs, update_ops = _layer_fused(inputs, beta, gamma, stats, decay,
+                                       epsilon, is_training, rank,
+                                       data_format, channels, param_dtype)
+  else:
+    outputs, update_ops = _layer_unfused(
+        inputs, beta, gamma, stats, decay, epsilon, is_training, axis,
+        channels, param_dtype, renorm, renorm_clipping, renorm_decay,
+        adjustment)
+  # A layer that is not trainable reported no updates (TF1's Layer.updates).
+  if trainable:
+    existing = tf.get_collection_ref(_UPDATE_OPS)
+    for op in update_ops:
+      if op not in existing:
+        existing.append(op)
+  for name in ('moving_mean', 'moving_variance'):
+    variables.add_variable_to_collections(stats[name], collections, name)
+  for name, var in (('beta', beta), ('gamma', gamma)):
+    if var is not None:
+      variables.add_variable_to_collections(var, collections, name)
+  return outputs
+
+
+def _layer_fused(inputs, beta, gamma, stats, decay, epsilon, is_training,
+                 rank, data_format, channels, param_dtype):
+  if beta is None:
+    beta = tf.constant(0.0, dtype=param_dtype, shape=[channels])
+  if gamma is None:
+    gamma = tf.constant(1.0, dtype=param_dtype, shape=[channels])
+  if rank == 5:
+    data_format = 'NCDHW' if data_format == _NCHW else 'NDHWC'
+  moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
+
+  def training():
+    return tf.nn.fused_batch_norm(
+        inputs, gamma, beta, mean=moving_mean, variance=moving_variance,
+        epsilon=epsilon, is_training=True, data_format=data_format)
+
+  def inference():
+    return tf.nn.fused_batch_norm(
+        inputs, gamma, beta, mean=moving_mean, variance=moving_variance,
+        epsilon=epsilon, is_training=False, data_format=data_format)
+
+  outputs, mean, variance = _smart_cond(is_training, training, inference)
+  training_value = _constant_value(is_training)
+  update_ops = []
+  if training_value is None or training_value:
+    if training_value is None:
+      # Inference runs the same updates with momentum 1: no change.
+      momentum = _smart_cond(is_training, lambda: decay, lambda: 1.0)
+    else:
+      momentum = tf.convert_to_tensor(decay)
+    update_ops = [
+        _keras_moving_average(moving_mean, mean, momentum).op,
+        _keras_moving_average(moving_variance, variance, momentum).op]
+  return outputs, update_ops
+
+
+def _layer_unfused(inputs, beta, gamma, stats, decay, epsilon, is_training,
+                   axis, channels, param_dtype, renorm, renorm_clipping,
+                   renorm_decay, adjustment):
+  inputs_dtype = inputs.dtype.base_dtype
+  if inputs_dtype in (tf.float16, tf.bfloat16):
+    # Statistics of 16-bit inputs overflow easily: computed in float32.
+    inputs = tf.cast(inputs, tf.float32)
+  input_shape = inputs.shape
+  ndims = input_shape.rank
+  reduction_axes = [i for i in range(ndims) if i != axis]
+  broadcast_shape = [1] * ndims
+  broadcast_shape[axis] = channels
+
+  def broadcast(v):
+    if (v is not None and len(v.shape) != ndims and
+        reduction_axes != list(range(ndims - 1))):
+      return tf.reshape(v, broadcast_shape)
+    return v
+
+  def compose(scale, offset, then_scale, then_offset):
+    if then_scale is not None:
+      scale *= then_scale
+      offset *= then_scale
+    if then_offset is not None:
+      offset += then_offset
+    return scale, offset
+
+  scale, offset = broadcast(gamma), broadcast(beta)
+  moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
+  training_value = _constant_value(is_training)
+  update_ops = []
+  if training_value is False:
+    mean, variance = moving_mean, moving_variance
+  else:
+    if adjustment:
+      adj_scale, adj_bias = adjustment(tf.shape(inputs))
+      adj_scale = _smart_cond(is_training, lambda: adj_scale,
+                              lambda: tf.ones_like(adj_scale))
+      adj_bias = _smart_cond(is_training, lambda: adj_bias,
+                             lambda: tf.zeros_like(adj_bias))
+      scale, offset = compose(adj_scale, adj_bias, scale, offset)
+    batch_mean, batch_variance = tf.nn.moments(
+        tf.cast(inputs, param_dtype), reduction_axes, keepdims=False)
+    mean = _smart_cond(is_training, lambda: batch_mean,
+                       lambda: tf.convert_to_tensor(moving_mean))
+    variance = _smart_cond(is_training, lambda: batch_variance,
+                           lambda: tf.convert_to_tensor(moving_variance))
+    new_mean, new_variance = mean, variance
+    if renorm:
+      r, d, new_mean, new_variance = _renorm_correction(
+          stats, new_mean, new_variance, epsilon, is_training,
+          renorm_clipping, renorm_decay)
+      r = broadcast(tf.stop_gradient(r, name='renorm_r'))
+      d = broadcast(tf.stop_gradient(d, name='renorm_d'))
+      scale, offset = compose(r, d, scale, offset)
+
+    def variance_update():
+      if not renorm:
+        return _keras_moving_average(moving_variance, new_variance, decay)
+      # Renorm tracks the stddev (epsilon included) and derives the variance.
+      moving_stddev = _keras_moving_average(
+          stats['moving_stddev'], tf.sqrt(new_variance + epsilon), decay)
+      return _keras_assign(
+          moving_variance,
+          tf.nn.relu(moving_stddev * moving_stddev - epsilon))
+
+    update_ops = [
+        _smart_cond(is_training,
+                    lambda: _keras_moving_average(moving_mean, new_mean, decay),
+                    lambda: moving_mean).op,
+        _smart_cond(is_training, variance_update, lambda: moving_variance).op]
+
+  mean = tf.cast(mean, inputs.dtype)
+  variance = tf.cast(variance, inputs.dtype)
+  if offset is not None:
+    offset = tf.cast(offset, inputs.dtype)
+  if scale is not None:
+    scale = tf.cast(scale, inputs.dtype)
+  outputs = tf.nn.batch_normalization(inputs, broadcast(mean),
+                                      broadcast(variance), offset, scale,
+                                      epsilon)
+  if inputs_dtype in (tf.float16, tf.bfloat16):
+    outputs = tf.cast(outputs, inputs_dtype)
+  outputs.set_shape(input_shape)
+  return outputs, update_ops
+
+
+def _renorm_correction(stats, mean, variance, epsilon, is_training, clipping,
+                       renorm_decay):
+  """Batch renorm's r and d, and the moments after updating renorm's stats."""
+  stddev = tf.sqrt(variance + epsilon)
+  renorm_mean = stats['renorm_mean']
+  # Floor the stddev so that r and d stay finite early in training.
+  renorm_stddev = tf.maximum(stats['renorm_stddev'], tf.sqrt(epsilon))
+  r = stddev / renorm_stddev
+  d = (mean - renorm_mean) / renorm_stddev
+  # r and d use the renorm statistics from before this step's update.
+  with tf.control_dependencies([r, d]):
+    mean = tf.identity(mean)
+    stddev = tf.identity(stddev)
+  rmin, rmax, dmax = [clipping.get(k) for k in ('rmin', 'rmax', 'dmax')]
+  if rmin is not None:
+    r = tf.maximum(r, rmin)
+  if rmax is not None:
+    r = tf.minimum(r, rmax)
+  if dmax is not None:
+    d = tf.maximum(d, -dmax)
+    d = tf.minimum(d, dmax)
+  r = _smart_cond(is_training, lambda: r, lambda: tf.ones_like(r))
+  d = _smart_cond(is_training, lambda: d, lambda: tf.zeros_like(d))
+
+  def update(var, value):
+    value = tf.identity(value)
+    return _smart_cond(
+        is_training, lambda: _keras_moving_average(var, value, renorm_decay),
+        lambda: tf.identity(var))
+
+  new_mean = update(stats['renorm_mean'], mean)
+  new_stddev = update(stats['renorm_stddev'], stddev)
+  with tf.control_dependencies([new_mean, new_stddev]):
+    return r, d, tf.identity(mean), tf.identity(variance)
+
+
+def _legacy(inputs, decay, center, scale, epsilon, initializers,
+            updates_collections, is_training, collections, trainable,
+            batch_weights, data_format, zero_debias):
+  """tf.contrib's own unfused path: batch_weights / custom update handling."""
+  rank, _, channels = _params_shape(inputs, data_format)
+  dtype = inputs.dtype.base_dtype
+  if batch_weights is not None:
+    batch_weights = tf.convert_to_tensor(batch_weights)
+    inputs.shape[0:1].assert_is_compatible_with(batch_weights.shape)
+    batch_weights = tf.reshape(batch_weights, [-1] + [1] * (rank - 1))
+  if data_format == _NCHW:
+    moments_axes = [0] + list(range(2, rank))
+    # Parameters are reshaped rather than broadcast implicitly, as in TF1.
+    params_broadcast = [1, channels] + [1] * (rank - 2)
+  else:
+    moments_axes = list(range(rank - 1))
+    params_broadcast = None
+  beta, gamma = _scale_offset(center, scale, initializers, {}, [channels],
+                              dtype, trainable, collections, gamma_first=False)
+  stats = _moving_stats(initializers, [channels], dtype, collections)
+  moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
+
+  training_value = _constant_value(is_training)
+  if training_value is None or training_value:
+    keep = data_format == _NCHW
+    if batch_weights is None:
+      mean, variance = tf.nn.moments(inputs, moments_axes, keepdims=keep)
+    else:
+      mean, variance = tf.nn.weighted_moments(inputs, moments_axes,
+                                              batch_weights, keepdims=keep)
+    if keep:
+      mean = tf.reshape(mean, [-1])
+      variance = tf.reshape(variance, [-1])
+
+    def updates():
+      return (_assign_moving_average(moving_mean, mean, decay, zero_debias),
+              _assign_moving_average(moving_variance, variance, decay, False))
+
+    moving_vars_fn = lambda: (moving_mean, moving_variance)
+    if updates_collections is None:
+      def forced():
+        with tf.control_dependencies(updates()):
+          return tf.identity(mean), tf.identity(variance)
+      mean, variance = _smart_cond(is_training, forced, moving_vars_fn)
+    else:
+      update_mean, update_variance = _smart_cond(is_training, updates,
+                                                 moving_vars_fn)
+      tf.add_to_collections(updates_collections, update_mean)
+      tf.add_to_collections(updates_collections, update_variance)
+      batch = (mean, variance)
+      mean, variance = _smart_cond(is_training, lambda: batch, moving_vars_fn)
+  else:
+    mean, variance = moving_mean, moving_variance
+  if params_broadcast is not None:
+    mean = tf.reshape(mean, params_broadcast)
+    variance = tf.reshape(variance, params_broadcast)
+    if beta is not None:
+      beta = tf.reshape(beta, params_broadcast)
+    if gamma is not None:
+      gamma = tf.reshape(gamma, params_broadcast)
+  outputs = tf.nn.batch_normalization(inputs, mean, variance, beta, gamma,
+                                      epsilon)
+  outputs.set_shape(inputs.shape)
+  return outputs

@@ -1,0 +1,255 @@
+"""`contrib-compat-migrate PATH...`: rewrites tf.contrib uses for TF 2.
+
+    contrib-compat-migrate src/             # dry run: diff + summary
+    contrib-compat-migrate --write src/     # apply in place
+    python -m contrib_compat.migrate ...    # the same
+
+TF1 code reached separable_conv2d, batch_norm, slim and arg_scope through
+`tf.contrib`, which TF 2 removed. This tool points those uses at
+contrib_compat (and tf_slim), moves `import tensorflow as tf` to
+`tf.compat.v1` in files that need TF1, and lists what it could not rewrite.
+See migration_guide.md for the mapping.
+
+Output: the unified diff of every file that would change goes to stdout (so
+`contrib-compat-migrate src > fix.patch` gives a clean patch); progress and
+the summary (files scanned and changed, rewrites by kind, tf.contrib uses
+left for a human with file:line, errors) go to stderr.
+
+Safety: a file is written only after its rewritten text parses, through a
+temporary file and an atomic rename that keeps its permissions; files that do
+not parse are reported and left byte for byte; encodings and line endings
+are kept; a second run changes nothing.
+
+Exit status: 0 nothing left to do, 1 changes pending (dry run; with
+--strict also uses left for a human), 2 errors (unparseable or unreadable).
+"""
+import argparse
+import codecs
+import collections
+import dataclasses
+import difflib
+import io
+import sys
+import tokenize
+
+from contrib_compat.migrate import files
+
+EXIT_CLEAN = 0
+EXIT_PENDING = 1
+EXIT_ERROR = 2
+# Without a terminal on stderr (CI logs), progress is shown only for runs of
+# at least this many files, one line per tenth.
+PROGRESS_MIN_FILES = 100
+_BAR_WIDTH = 30
+
+
+@dataclasses.dataclass
+class Summary:
+  """What one run found and did."""
+  scanned: int = 0
+  changed: list = dataclasses.field(default_factory=list)
+  counts: collections.Counter = dataclasses.field(
+      default_factory=collections.Counter)
+  notes: list = dataclasses.field(default_factory=list)  # (where, Note)
+  errors: list = dataclasses.field(default_factory=list)  # (where, message)
+
+
+class _Progress:
+  """A plain-text progress bar on stderr: redrawn on a terminal, else lines."""
+
+  def __init__(self, total, stream):
+    self._stream = stream
+    self._total = total
+    self._tty = bool(getattr(stream, 'isatty', lambda: False)())
+    self.enabled = total > 1 and (self._tty or total >= PROGRESS_MIN_FILES)
+    self._last_tenth = 0
+    self._drawn = False
+
+  def update(self, done):
+    if not self.enabled:
+      return
+    if self._tty:
+      filled = _BAR_WIDTH * done // self._total
+      self._stream.write('\r[%s%s] %d/%d files' % (
+          '#' * filled, '.' * (_BAR_WIDTH - filled), done, self._total))
+      self._drawn = done < self._total
+      if not self._drawn:
+        self._stream.write('\n')
+    elif done * 10 // self._total > self._last_tenth:
+      self._last_tenth = done * 10 // self._total
+      self._stream.write('contrib-compat-migrate: %d/%d files\n'
+                         % (done, self._total))
+    self._stream.flush()
+
+  def clear(self):
+    """Erases a half-drawn bar so that other output starts on a clean line."""
+    if self._drawn:
+      self._stream.write('\r' + ' ' * (_BAR_WIDTH + 30) + '\r')
+      self._drawn = False
+
+
+def _diff(old, new, name):
+  """Unified diff text of two sources, marking a missing final newline."""
+  lines = []
+  for line in difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                   'a/' + name.lstrip('/'), 'b/' + name.lstrip('/')):
+    lines.append(line)
+    if not line.endswith('\n'):
+      lines.append('\n\\ No newline at end of file\n')
+  return ''.join(lines)
+
+
+def _source_text(data):
+  """A .py file's bytes as text, decoded as Python would (cookie, BOM)."""
+  encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+  return data.decode(encoding)
+
+
+def _rewrite_file(path, data, rewrite):
+  """(new bytes, [(name, old, new)] to diff, Result) for one file's bytes.
+
+  Raises:
+    ValueError: a notebook that is not JSON / not UTF-8.
+    rewrite.SourceError: the file (or a notebook cell) does not parse.
+  """
+  if not path.endswith('.ipynb'):
+    result = rewrite.rewrite_sources([data])
+    new = result.outputs[0]
+    diffs = [(path, _source_text(data), _source_text(new))] if new != data else []
+    return new, diffs, result, None
+  bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b''
+  notebook = files.Notebook(data[len(bom):].decode('utf-8'))
+  result = rewrite.rewrite_sources([source for _, source in notebook.cells])
+  diffs = [('%s (cell %d)' % (path, n), notebook.unmask(old),
+            notebook.unmask(new))
+           for (n, old), new in zip(notebook.cells, result.outputs)
+           if new != old]
+  new = bom + notebook.replaced(result.outputs).encode('utf-8')
+  return new, diffs, result, [n for n, _ in notebook.cells]
+
+
+def migrate(paths, write=False, strict=False, stdout=None, stderr=None):
+  """Migrates the .py / .ipynb files under `paths`; returns the exit status.
+
+  Args:
+    paths: files and directories (walked recursively, skipping VCS
+      directories, virtual environments and __pycache__).
+    write: apply the rewrites in place (default: dry run, diffs only).
+    strict: a tf.contrib use that needs a hand edit makes the status 1.
+    stdout: where diffs go (default sys.stdout).
+    stderr: where progress and the summary go (default sys.stderr).
+
+  Returns:
+    0 nothing left to do, 1 changes pending, 2 errors.
+  """
+  stdout = stdout or sys.stdout
+  stderr = stderr or sys.stderr
+  try:
+    from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top
+  except ImportError as e:
+    stderr.write('contrib-compat-migrate needs libcst (%s): pip install '
+                 '"contrib-compat[migrate]"\n' % e)
+    return EXIT_ERROR
+  summary = Summary()
+  targets = list(files.find_files(paths))
+  progress = _Progress(len(targets), stderr)
+  for done, (path, error) in enumerate(targets, 1):
+    if error is None:
+      summary.scanned += 1
+      _migrate_one(path, rewrite, write, summary, stdout, progress)
+    else:
+      summary.errors.append((path, error))
+    progress.update(done)
+  progress.clear()
+  _print_summary(summary, write, stderr)
+  if summary.errors:
+    return EXIT_ERROR
+  if (summary.changed and not write) or (strict and summary.notes):
+    return EXIT_PENDING
+  return EXIT_CLEAN
+
+
+def _migrate_one(path, rewrite, write, summary, stdout, progress):
+  """Rewrites one file, recording into `summary`; never raises for the file."""
+  try:
+    with open(path, 'rb') as f:
+      data = f.read()
+  except OSError as e:
+    summary.errors.append((path, 'cannot read: %s' % (e.strerror or e)))
+    return
+  try:
+    new, diffs, result, cells = _rewrite_file(path, data, rewrite)
+  except rewrite.SourceError as e:
+    where = path if not path.endswith('.ipynb') else '%s (code cell %d)' % (
+        path, e.module + 1)
+    summary.errors.append((where, 'does not parse, left untouched: %s' % e))
+    return
+  except (ValueError, UnicodeDecodeError) as e:
+    summary.errors.append((path, 'not a readable notebook, left untouched: '
+                           '%s' % e))
+    return
+  except Exception as e:  # pylint: disable=broad-except
+    # A bug of ours must cost this file its rewrite, never its content.
+    summary.errors.append((path, 'internal error, left untouched: %r' % e))
+    return
+  for note in result.notes:
+    where = ('%s:%d' % (path, note.line) if cells is None else
+             '%s:%d (cell %d)' % (path, note.line, cells[note.module]))
+    summary.notes.append((where, note))
+  summary.counts.update(result.counts)
+  if new == data:
+    return
+  summary.changed.append(path)
+  if write:
+    try:
+      files.write_atomic(path, new)
+    except OSError as e:
+      summary.changed.pop()
+      summary.errors.append((path, 'cannot write, left untouched: %s'
+                             % (e.strerror or e)))
+    return
+  progress.clear()
+  for name, old, new_text in diffs:
+    stdout.write(_diff(old, new_text, name))
+  stdout.flush()
+
+
+def _print_summary(summary, write, stream):
+  p = lambda text='': stream.write(text + '\n')  # pylint: disable=unnecessary-lambda-assignment
+  p('contrib-compat-migrate: %d file%s scanned, %d %s, %d error%s' % (
+      summary.scanned, '' if summary.scanned == 1 else 's',
+      len(summary.changed), 'changed' if write else 'to change',
+      len(summary.errors), '' if len(summary.errors) == 1 else 's'))
+  if summary.counts:
+    p('rewrites by kind:')
+    for kind, n in sorted(summary.counts.items()):
+      p('  %-30s %d' % (kind, n))
+  if summary.notes:
+    p('could not rewrite (%d), edit by hand:' % len(summary.notes))
+    for where, note in summary.notes:
+      p('  %s: %s: %s' % (where, note.name, note.advice))
+  if summary.errors:
+    p('errors (files left untouched):')
+    for where, message in summary.errors:
+      p('  %s: %s' % (where, message))
+  if summary.changed and not write:
+    p('dry run: nothing written; run again with --write to apply.')
+  elif not summary.changed and not summary.errors:
+    p('nothing to do.')
+
+
+def main(argv=None):
+  """Console entry point; returns the exit status."""
+  parser = argparse.ArgumentParser(
+      prog='contrib-compat-migrate',
+      description='Rewrites tf.contrib uses (slim, layers.separable_conv2d, '
+      'batch_norm, framework.arg_scope) to contrib_compat in .py files and '
+      'notebook code cells. Dry run unless --write.')
+  parser.add_argument('paths', nargs='+', metavar='PATH',
+                      help='files or directories (walked recursively)')
+  parser.add_argument('--write', action='store_true',
+                      help='apply the changes in place (atomically)')
+  parser.add_argument('--strict', action='store_true',
+                      help='exit 1 while a tf.contrib use needs a hand edit')
+  args = parser.parse_args(argv)
+  return migrate(args.paths, write=args.write, strict=args.strict)

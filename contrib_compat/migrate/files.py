@@ -1,0 +1,213 @@
+"""Files for `contrib-compat-migrate`: finding, notebook cells, safe writes.
+
+Nothing here knows about TensorFlow; the rule is that a user file is either
+left byte for byte as it was or replaced whole by a fully written, parsed
+version (never truncated, never half written).
+"""
+import json
+import os
+import re
+import stat
+import tempfile
+
+SUFFIXES = ('.py', '.ipynb')
+# Directories never walked into: VCS metadata, caches, installed packages.
+# Directories whose name starts with '.' (.git, .venv, .tox, ...) and
+# virtual environments under any name (they hold pyvenv.cfg or conda-meta)
+# are skipped as well.
+SKIP_DIRS = frozenset(['__pycache__', 'node_modules', 'site-packages'])
+
+
+def _is_venv(path):
+  return (os.path.isfile(os.path.join(path, 'pyvenv.cfg')) or
+          os.path.isdir(os.path.join(path, 'conda-meta')))
+
+
+def find_files(paths):
+  """Yields (path, error): the files to migrate under `paths`, in order.
+
+  Directories are walked recursively for .py and .ipynb files; a file named
+  on the command line is taken whatever its suffix. `error` is None, or a
+  message for a path that does not exist or cannot be listed.
+
+  Args:
+    paths: files and directories, as given by the user.
+  """
+  seen = set()
+
+  def once(path):
+    key = os.path.realpath(path)
+    if key in seen:
+      return False
+    seen.add(key)
+    return True
+
+  for path in paths:
+    if os.path.isdir(path):
+      errors = []
+      for root, dirs, names in os.walk(path, onerror=errors.append):
+        dirs[:] = sorted(
+            d for d in dirs if not (d.startswith('.') or d in SKIP_DIRS or
+                                    _is_venv(os.path.join(root, d))))
+        for name in sorted(names):
+          full = os.path.join(root, name)
+          if name.endswith(SUFFIXES) and os.path.isfile(full) and once(full):
+            yield full, None
+      for error in errors:
+        yield error.filename or path, 'cannot list: %s' % error.strerror
+    elif os.path.exists(path):
+      if once(path):
+        yield path, None
+    else:
+      yield path, 'no such file or directory'
+
+
+def write_atomic(path, data):
+  """Replaces the file at `path` with `data` (bytes) in one step.
+
+  The bytes go to a temporary file in the same directory, are flushed to
+  disk, get the original's permission bits, and only then replace the
+  original with os.replace, which is atomic on POSIX and Windows: a crash or
+  error at any point leaves either the old file or the new one, never a
+  mixture. Symbolic links are written through, not replaced.
+
+  Raises:
+    OSError: the write failed; the original file is untouched and the
+      temporary file removed.
+  """
+  real = os.path.realpath(path)
+  directory, base = os.path.split(real)
+  info = os.stat(real)
+  fd, tmp = tempfile.mkstemp(prefix='.%s.' % base, suffix='.migrate-tmp',
+                             dir=directory)
+  try:
+    with os.fdopen(fd, 'wb') as f:
+      f.write(data)
+      f.flush()
+      os.fsync(f.fileno())
+    os.chmod(tmp, stat.S_IMODE(info.st_mode))
+    if hasattr(os, 'chown') and (os.stat(tmp).st_uid, os.stat(tmp).st_gid) != (
+        info.st_uid, info.st_gid):
+      try:
+        os.chown(tmp, info.st_uid, info.st_gid)
+      except OSError:
+        pass  # Only the owner or root may; the file then belongs to us.
+    os.replace(tmp, real)
+  except BaseException:
+    try:
+      os.unlink(tmp)
+    except OSError:
+      pass
+    raise
+
+
+# --- notebooks -------------------------------------------------------------
+
+_WS = re.compile(r'[ \t\n\r]*')
+_DECODER = json.JSONDecoder()
+# IPython lines that are not Python: `%magic`, `!shell`, `name?` / `?name`
+# help. They become comments with this marker for parsing, and are restored
+# after. `% (a, b)` and `!= x` continuation lines are Python and stay.
+_MAGIC = re.compile(r'^([ \t]*)(%[A-Za-z_].*|!(?!=).*|\?\??[A-Za-z_][\w.]*'
+                    r'[ \t]*|[A-Za-z_][\w.]*\?\??[ \t]*)$', re.M)
+_MAGIC_MARK = '#contrib-compat-migrate-magic#'
+_UNMASK = re.compile(r'^([ \t]*)' + re.escape(_MAGIC_MARK), re.M)
+
+
+def _skip(text, i):
+  return _WS.match(text, i).end()
+
+
+def _members(text, i, close):
+  """[(key or None, start, end)] of the JSON object/array opening at text[i].
+
+  Spans are of the raw value text, so a value can be swapped without
+  re-serialising (and so reformatting) anything around it.
+  """
+  out = []
+  i = _skip(text, i + 1)
+  if text[i] == close:
+    return out, i + 1
+  while True:
+    key = None
+    if close == '}':
+      key, i = json.decoder.scanstring(text, i + 1)
+      i = _skip(text, i)
+      if text[i] != ':':
+        raise ValueError('expected ":" at offset %d' % i)
+      i = _skip(text, i + 1)
+    _, end = _DECODER.raw_decode(text, i)
+    out.append((key, i, end))
+    i = _skip(text, end)
+    if text[i] == ',':
+      i = _skip(text, i + 1)
+    elif text[i] == close:
+      return out, i + 1
+    else:
+      raise ValueError('expected "," or %r at offset %d' % (close, i))
+
+
+class Notebook:
+  """The code cells of a notebook's JSON text, to be replaced in place.
+
+  `cells` is a list of (index, source text) for the code cells that are
+  Python (cells run by a cell magic such as %%bash are left out), with
+  IPython magics masked as comments.
+  """
+
+  def __init__(self, text):
+    json.loads(text)  # ValueError for anything that is not JSON.
+    self.text = text
+    top = _skip(text, 0)
+    if text[top] != '{':
+      raise ValueError('a notebook is a JSON object')
+    members = dict((k, (a, b)) for k, a, b in _members(text, top, '}')[0])
+    self._spans = []  # (start, end, was_list) per entry of self.cells
+    self.cells = []
+    if 'cells' not in members:
+      return
+    for n, (_, start, _) in enumerate(
+        _members(text, members['cells'][0], ']')[0]):
+      cell = dict((k, (a, b)) for k, a, b in _members(text, start, '}')[0])
+      if 'source' not in cell or 'cell_type' not in cell or json.loads(
+          text[slice(*cell['cell_type'])]) != 'code':
+        continue
+      a, b = cell['source']
+      source = json.loads(text[a:b])
+      was_list = isinstance(source, list)
+      source = ''.join(source) if was_list else source
+      if source.lstrip().startswith('%%') or _MAGIC_MARK in source:
+        continue
+      self._spans.append((a, b, was_list))
+      self.cells.append((n, _MAGIC.sub(r'\1' + _MAGIC_MARK + r'\2', source)))
+
+  def replaced(self, sources):
+    """The notebook text with code cell i's source set to `sources[i]`."""
+    ascii_only = '\\u' in self.text and all(ord(c) < 128 for c in self.text)
+    out = []
+    pos = 0
+    for (a, b, was_list), (_, old), new in zip(self._spans, self.cells,
+                                                sources):
+      if new == old:
+        continue
+      new = _UNMASK.sub(r'\1', new)
+      if was_list:
+        raw = self.text[a:b]
+        lead = raw[1:len(raw) - len(raw[1:].lstrip())]
+        trail = raw[len(raw[:-1].rstrip()):-1]
+        lines = [json.dumps(line, ensure_ascii=ascii_only)
+                 for line in new.splitlines(True)]
+        value = ('[' + lead + (',' + lead).join(lines) + trail + ']'
+                 if lines else '[]')
+      else:
+        value = json.dumps(new, ensure_ascii=ascii_only)
+      out.append(self.text[pos:a])
+      out.append(value)
+      pos = b
+    out.append(self.text[pos:])
+    return ''.join(out)
+
+  @staticmethod
+  def unmask(source):
+    """A masked cell source as the user wrote it (for diffs)."""
+    return _UNMASK.sub(r'\1', source)

@@ -1,0 +1,634 @@
+"""The libcst rewrites behind `contrib-compat-migrate`.
+
+A file is one or more modules: a `.py` file is one, a notebook has one per
+code cell, and its cells share their imports. Rewriting takes two passes
+because the import changes depend on the whole file: the first rewrites
+`tf.contrib` references and learns whether the file is TF1 code, the second
+moves `import tensorflow as tf` to `tf.compat.v1` and adds
+`import contrib_compat` where a rewritten reference needs that name.
+
+libcst keeps every byte it is not asked to change (comments, blank lines,
+line endings, the encoding), which is why it is used instead of regexes.
+"""
+import ast
+import collections
+import dataclasses
+import functools
+import importlib
+import warnings
+
+import libcst as cst
+from libcst import helpers
+from libcst import metadata
+
+from contrib_compat import replacements
+
+# tf.contrib.layers names that are this package's own; contrib_compat
+# exports them at the top level. Every other tf.contrib.layers name is
+# tf_slim's, reached through contrib_compat.layers.
+OWN_LAYERS = frozenset(['separable_conv2d', 'separable_convolution2d',
+                        'batch_norm'])
+ARG_SCOPE = frozenset(['arg_scope', 'add_arg_scope'])
+# tf.contrib.framework names that tf_slim still exports at its top level, so
+# contrib_compat.slim has them (tests check each against tf_slim). The rest of
+# contrib.framework (nest, sort, list_variables, ...) moved into TF core.
+FRAMEWORK_IN_TF_SLIM = frozenset([
+    'VariableDeviceChooser', 'add_arg_scope', 'add_model_variable',
+    'arg_scope', 'arg_scoped_arguments', 'assert_global_step',
+    'assert_or_get_global_step', 'assign_from_checkpoint',
+    'assign_from_checkpoint_fn', 'assign_from_values',
+    'assign_from_values_fn', 'create_global_step', 'current_arg_scope',
+    'filter_variables', 'get_global_step', 'get_local_variables',
+    'get_model_variables', 'get_or_create_global_step',
+    'get_trainable_variables', 'get_unique_variable',
+    'get_variable_full_name', 'get_variables', 'get_variables_by_name',
+    'get_variables_by_suffix', 'get_variables_to_restore', 'global_variable',
+    'has_arg_scope', 'local_variable', 'model_variable', 'variable',
+])
+# tf.<name> chains never resolved against TensorFlow: looking them up would
+# import Keras or the estimator, and none of them says anything about TF1.
+_UNCHECKED_ROOTS = frozenset(['keras', 'estimator', 'compat', 'lite', 'contrib'])
+
+# Rewrite kinds, as the summary names them.
+KIND_SEPARABLE = 'layers.separable_conv2d'
+KIND_BATCH_NORM = 'layers.batch_norm'
+KIND_LAYERS = 'layers (tf_slim)'
+KIND_SLIM = 'slim'
+KIND_ARG_SCOPE = 'framework.arg_scope'
+KIND_FRAMEWORK = 'framework (tf_slim)'
+KIND_NETS = 'slim.nets'
+KIND_COMPAT_V1 = 'import tensorflow.compat.v1'
+KIND_IMPORT = 'import contrib_compat'
+
+
+class SourceError(Exception):
+  """A module that does not parse; `module` is its index in the file."""
+
+  def __init__(self, module, message):
+    super().__init__(message)
+    self.module = module
+
+
+@dataclasses.dataclass(frozen=True)
+class Note:
+  """A use left for a human: where (module index, line), what, what to do."""
+  module: int
+  line: int
+  name: str
+  advice: str
+
+
+@dataclasses.dataclass
+class Result:
+  """What `rewrite_sources` did to one file."""
+  outputs: list
+  counts: collections.Counter
+  notes: list
+
+
+def _dotted(node):
+  """['a', 'b', 'c'] for the pure name chain `a.b.c`, else None."""
+  parts = []
+  while isinstance(node, cst.Attribute):
+    parts.append(node.attr.value)
+    node = node.value
+  if not isinstance(node, cst.Name):
+    return None
+  parts.append(node.value)
+  return parts[::-1]
+
+
+def _name_of(node):
+  return helpers.get_full_name_for_node(node) if node is not None else None
+
+
+def _contrib_target(rest):
+  """(target, kind) for `tf.contrib.<rest...>`, or (None, None).
+
+  Args:
+    rest: the names after `contrib`, e.g. ['layers', 'conv2d'].
+  """
+  if not rest:
+    return None, None
+  sub, names = rest[0], rest[1:]
+  if names and (names[0].startswith('_') or names[0] == 'python'):
+    # Private paths into contrib's implementation have no equivalent here.
+    return None, None
+  tail = '.'.join(names)
+  if sub == 'layers':
+    if not names:
+      return 'contrib_compat.layers', KIND_LAYERS
+    if names[0] in OWN_LAYERS:
+      kind = KIND_BATCH_NORM if names[0] == 'batch_norm' else KIND_SEPARABLE
+      return 'contrib_compat.' + tail, kind
+    module = _provider(names[0], _LAYERS_MODULES)
+    return (module + '.' + tail, KIND_LAYERS) if module else (None, None)
+  if sub == 'slim':
+    if names and not _provider(names[0], ['contrib_compat.slim']):
+      return None, None
+    return 'contrib_compat.slim' + ('.' + tail if tail else ''), KIND_SLIM
+  if sub == 'framework':
+    if not names:
+      return 'contrib_compat.slim', KIND_FRAMEWORK
+    if names[0] in ARG_SCOPE:
+      return 'contrib_compat.' + tail, KIND_ARG_SCOPE
+    if names[0] in FRAMEWORK_IN_TF_SLIM:
+      return 'contrib_compat.slim.' + tail, KIND_FRAMEWORK
+  return None, None
+
+
+# Where tf.contrib.layers names other than ours are looked for, in order.
+# contrib.layers also re-exported tf_slim's regularizers, initializers and
+# optimizers, which contrib_compat.slim (tf_slim's top level) has.
+_LAYERS_MODULES = ('contrib_compat.layers', 'contrib_compat.slim')
+
+
+@functools.lru_cache(maxsize=None)
+def _provides(module, name):
+  try:
+    return hasattr(importlib.import_module(module), name)
+  except Exception:  # pylint: disable=broad-except
+    return False
+
+
+def _provider(name, modules):
+  """The first of `modules` that has `name`, or None.
+
+  A rewrite must never point at a name the installed contrib_compat lacks:
+  such a use is reported instead.
+  """
+  for module in modules:
+    if _provides(module, name):
+      return module
+  return None
+
+
+# `NAME = tf.contrib.<sub>` and `import tensorflow.contrib.<sub> as NAME`
+# become `from contrib_compat import <module> as NAME`.
+_MODULE_BINDINGS = {'slim': ('slim', KIND_SLIM),
+                    'layers': ('layers', KIND_LAYERS),
+                    'framework': ('slim', KIND_FRAMEWORK)}
+
+
+@functools.lru_cache(maxsize=None)
+def _api_of(dotted):
+  """'v1' / 'v2' / 'both' / None: where `tf.<dotted>` exists.
+
+  TF1-only names (tf.Session, tf.train.Saver, tf.app.flags, ...) are found by
+  asking the installed TensorFlow rather than a list that would go stale.
+  """
+  parts = dotted.split('.')
+  if parts[0] in _UNCHECKED_ROOTS:
+    return None
+  try:
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  except Exception:  # pylint: disable=broad-except
+    return None
+
+  def resolves(obj):
+    for part in parts:
+      try:
+        obj = getattr(obj, part)
+      except Exception:  # pylint: disable=broad-except
+        return False
+    return True
+
+  with warnings.catch_warnings():
+    warnings.simplefilter('ignore')
+    in_v2, in_v1 = resolves(tf), resolves(tf.compat.v1)
+  return {(True, True): 'both', (True, False): 'v2',
+          (False, True): 'v1'}.get((in_v2, in_v1))
+
+
+class _Imports(cst.CSTVisitor):
+  """Which names a file binds to TensorFlow, in all its modules."""
+
+  def __init__(self):
+    super().__init__()
+    self.v2 = set()  # `import tensorflow as tf`, `import tensorflow`
+    self.v1 = set()  # `import tensorflow.compat.v1 as tf`
+    self.v2_aliases = set()  # the `as tf` of `import tensorflow as tf`
+    self.has_contrib_compat = False
+
+  def visit_Import(self, node):
+    for alias in node.names:
+      name = _name_of(alias.name)
+      asname = alias.asname.name.value if alias.asname else None
+      if asname is None:
+        if name == 'tensorflow' or name.startswith('tensorflow.'):
+          self.v2.add('tensorflow')
+        self.has_contrib_compat |= name == 'contrib_compat'
+      elif name == 'tensorflow':
+        self.v2.add(asname)
+        self.v2_aliases.add(asname)
+      elif name == 'tensorflow.compat.v1':
+        self.v1.add(asname)
+
+  def visit_ImportFrom(self, node):
+    if node.relative or _name_of(node.module) != 'tensorflow.compat':
+      return
+    if isinstance(node.names, cst.ImportStar):
+      return
+    for alias in node.names:
+      if _name_of(alias.name) == 'v1':
+        self.v1.add(alias.asname.name.value if alias.asname else 'v1')
+
+
+class _ContribRewriter(cst.CSTTransformer):
+  """Pass 1: tf.contrib references -> contrib_compat / tf_slim."""
+
+  METADATA_DEPENDENCIES = (metadata.PositionProvider,)
+
+  def __init__(self, imports, module_index):
+    super().__init__()
+    self._roots = imports.v1 | imports.v2
+    self._v2 = imports.v2
+    self.index = module_index
+    self._pending = {}  # original node -> replacement
+    self.framework_names = set()  # names bound to tf.contrib.framework
+    self.counts = collections.Counter()
+    self.notes = []
+    self.uses_contrib = False
+    self.uses_tf1 = False
+    self.needs_contrib_compat = False
+    self.v2_only = []  # (line, 'tf.x') that tf.compat.v1 lacks
+
+  def _line(self, node):
+    return self.get_metadata(metadata.PositionProvider, node).start.line
+
+  def _note(self, node, contrib_name):
+    replacement = (replacements.replacement_for(contrib_name)
+                   if contrib_name else None)
+    self.notes.append(Note(
+        self.index, self._line(node),
+        'tf.contrib.' + contrib_name if contrib_name else 'tf.contrib',
+        'use ' + replacement if replacement else
+        'no known replacement, see migration_guide.md'))
+
+  def _rewritten(self, node, target, kind):
+    self.counts[kind] += 1
+    self.needs_contrib_compat |= target.startswith('contrib_compat.')
+    return cst.parse_expression(target).with_changes(lpar=node.lpar,
+                                                     rpar=node.rpar)
+
+  # Attribute chains: tf.contrib.x.y, and names bound to contrib.framework.
+
+  def visit_Attribute(self, node):
+    parts = _dotted(node)
+    if parts is None:
+      return True
+    if parts[0] in self.framework_names and parts[1] not in (
+        FRAMEWORK_IN_TF_SLIM):
+      self._note(node, 'framework.' + '.'.join(parts[1:]))
+    if parts[0] not in self._roots:
+      return False
+    if parts[1] == 'contrib':
+      self.uses_contrib = True
+      target, kind = _contrib_target(parts[2:])
+      if target is None:
+        self._note(node, '.'.join(parts[2:]))
+      else:
+        self._pending[node] = self._rewritten(node, target, kind)
+    elif parts[0] in self._v2:
+      api = _api_of('.'.join(parts[1:]))
+      self.uses_tf1 |= api == 'v1'
+      if api == 'v2':
+        self.v2_only.append((self._line(node), '.'.join(parts)))
+    # A pure chain has nothing below it to rewrite.
+    return False
+
+  def leave_Attribute(self, original_node, updated_node):
+    return self._pending.pop(original_node, updated_node)
+
+  # `slim = tf.contrib.slim` -> `from contrib_compat import slim`.
+
+  def visit_Assign(self, node):
+    parts = _dotted(node.value)
+    if (len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name)
+        and parts and len(parts) == 3 and parts[0] in self._roots and
+        parts[1] == 'contrib' and parts[2] in _MODULE_BINDINGS):
+      self.uses_contrib = True
+      self._pending[node] = self._binding(
+          node, parts[2], node.targets[0].target.value)
+      return False
+    return True
+
+  def leave_Assign(self, original_node, updated_node):
+    return self._pending.pop(original_node, updated_node)
+
+  def _binding(self, node, sub, name):
+    module, kind = _MODULE_BINDINGS[sub]
+    if sub == 'framework':
+      self.framework_names.add(name)
+    self.counts[kind] += 1
+    text = 'from contrib_compat import %s%s' % (
+        module, '' if name == module else ' as ' + name)
+    return cst.parse_statement(text).body[0].with_changes(
+        semicolon=node.semicolon)
+
+  # import tensorflow.contrib.x [as y]
+
+  def leave_Import(self, original_node, updated_node):
+    contrib = [a for a in updated_node.names
+               if _name_of(a.name).startswith('tensorflow.contrib')]
+    if not contrib:
+      return updated_node
+    self.uses_contrib = True
+    if len(updated_node.names) > 1:
+      for alias in contrib:
+        self._note(original_node, _name_of(alias.name)[len('tensorflow.'):])
+      return updated_node
+    alias = contrib[0]
+    rest = _name_of(alias.name).split('.')[2:]
+    if alias.asname is None:
+      # Binds `tensorflow`: each tensorflow.contrib.* use is rewritten (or
+      # reported) on its own, so only the import of contrib itself goes.
+      if rest and _contrib_target(rest)[0] is None:
+        self._note(original_node, '.'.join(rest))
+        return updated_node
+      return updated_node.with_changes(names=[
+          alias.with_changes(name=cst.Name('tensorflow'))])
+    asname = alias.asname.name.value
+    if len(rest) == 1 and rest[0] in _MODULE_BINDINGS:
+      return self._binding(updated_node, rest[0], asname)
+    if rest[:2] == ['slim', 'nets']:
+      self.counts[KIND_NETS] += 1
+      return updated_node.with_changes(names=[alias.with_changes(
+          name=cst.parse_expression('.'.join(['tf_slim'] + rest[1:])))])
+    self._note(original_node, '.'.join(rest))
+    return updated_node
+
+  # from tensorflow.contrib[.x] import a, b
+
+  def leave_ImportFrom(self, original_node, updated_node):
+    module = _name_of(updated_node.module)
+    if updated_node.relative or module is None:
+      return updated_node
+    star = isinstance(updated_node.names, cst.ImportStar)
+    names = [] if star else [_name_of(a.name) for a in updated_node.names]
+    if module == 'tensorflow' and 'contrib' in names:
+      self.uses_contrib = True
+      self._note(original_node, '')
+      return updated_node
+    if module != 'tensorflow.contrib' and not module.startswith(
+        'tensorflow.contrib.'):
+      return updated_node
+    self.uses_contrib = True
+    rest = module.split('.')[2:]
+    if star:
+      self._note(original_node, '.'.join(rest + ['*']))
+      return updated_node
+    new_module, kind = self._from_target(original_node, rest, names)
+    if new_module is None:
+      return updated_node
+    new_names = updated_node.names
+    if rest:
+      self.counts[kind] += 1
+    else:
+      for name in names:
+        self.counts[_MODULE_BINDINGS[name][1]] += 1
+      # `framework` is no module here: contrib_compat.slim has its arg_scope
+      # and variable helpers under the same names.
+      new_names = []
+      for alias in updated_node.names:
+        if _name_of(alias.name) == 'framework':
+          asname = alias.asname or cst.AsName(name=cst.Name('framework'))
+          self.framework_names.add(asname.name.value)
+          alias = alias.with_changes(name=cst.Name('slim'), asname=asname)
+        new_names.append(alias)
+    return updated_node.with_changes(
+        module=cst.parse_expression(new_module), names=new_names)
+
+  def _from_target(self, node, rest, names):
+    """(module, kind) replacing `from tensorflow.contrib.<rest> import names`.
+
+    (None, None) after noting what cannot be rewritten.
+    """
+    bad = []
+    if not rest:
+      bad = [n for n in names if n not in _MODULE_BINDINGS]
+      result = ('contrib_compat', None)
+    elif rest == ['layers'] and all(n in OWN_LAYERS for n in names):
+      result = ('contrib_compat', KIND_BATCH_NORM if names == ['batch_norm']
+                else KIND_SEPARABLE)
+    elif rest == ['layers']:
+      modules = [m for m in _LAYERS_MODULES
+                 if all(_provides(m, n) for n in names)]
+      bad = [n for n in names if not _provider(n, _LAYERS_MODULES)]
+      # Each name may exist while no one module has them all: rare enough
+      # (contrib_compat.slim has every layer) to leave to a human.
+      bad = bad or ([] if modules else names)
+      result = (modules[0] if modules else None, KIND_LAYERS)
+    elif rest == ['slim'] and names == ['nets']:
+      result = ('tf_slim', KIND_NETS)
+    elif rest == ['slim']:
+      bad = [n for n in names if not _provides('contrib_compat.slim', n)]
+      result = ('contrib_compat.slim', KIND_SLIM)
+    elif rest == ['framework']:
+      bad = [n for n in names if n not in FRAMEWORK_IN_TF_SLIM]
+      result = ('contrib_compat' if all(n in ARG_SCOPE for n in names) else
+                'contrib_compat.slim', KIND_ARG_SCOPE if all(
+                    n in ARG_SCOPE for n in names) else KIND_FRAMEWORK)
+    elif rest[:2] == ['slim', 'nets']:
+      result = ('.'.join(['tf_slim'] + rest[1:]), KIND_NETS)
+    else:
+      self._note(node, '.'.join(rest))
+      return None, None
+    if bad:
+      for name in bad:
+        self._note(node, '.'.join(rest + [name]))
+      return None, None
+    return result
+
+
+def _single_import(stmt):
+  """The Import/ImportFrom that makes up the statement line `stmt`, or None."""
+  if (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and
+      isinstance(stmt.body[0], (cst.Import, cst.ImportFrom))):
+    return stmt.body[0]
+  return None
+
+
+def _tf_alias(stmt):
+  """'tf' when `stmt` is exactly `import tensorflow as tf`, else None."""
+  node = _single_import(stmt)
+  if (isinstance(node, cst.Import) and len(node.names) == 1 and
+      node.names[0].asname and _name_of(node.names[0].name) == 'tensorflow'):
+    return node.names[0].asname.name.value
+  return None
+
+
+def _imports_tensorflow(stmt):
+  node = _single_import(stmt)
+  if isinstance(node, cst.Import):
+    names = [_name_of(a.name) for a in node.names]
+  elif isinstance(node, cst.ImportFrom) and not node.relative:
+    names = [_name_of(node.module)]
+  else:
+    return False
+  return any(n == 'tensorflow' or n.startswith('tensorflow.') for n in names)
+
+
+def _is_disable_call(stmt, alias=None):
+  """Whether `stmt` is `<alias>.disable_v2_behavior()` (any alias if None)."""
+  if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+    return False
+  expr = stmt.body[0]
+  return (isinstance(expr, cst.Expr) and isinstance(expr.value, cst.Call) and
+          (_dotted(expr.value.func) or [])[-1:] == ['disable_v2_behavior'] and
+          alias in (None, _dotted(expr.value.func)[0]))
+
+
+def _is_import_line(stmt):
+  return (isinstance(stmt, cst.SimpleStatementLine) and
+          all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body))
+
+
+def _import_position(body):
+  """Where `import contrib_compat` goes in a module body.
+
+  After the TensorFlow import (and its disable_v2_behavior() call) when there
+  is one, else after the leading block of imports, else after the docstring.
+  """
+  for i, stmt in enumerate(body):
+    if _imports_tensorflow(stmt):
+      if i + 1 < len(body) and _is_disable_call(body[i + 1]):
+        return i + 2
+      return i + 1
+  for i, stmt in enumerate(body):
+    if _is_import_line(stmt):
+      while i < len(body) and _is_import_line(body[i]):
+        i += 1
+      return i
+  first = body[0] if body else None
+  if (isinstance(first, cst.SimpleStatementLine) and
+      isinstance(first.body[0], cst.Expr) and
+      isinstance(first.body[0].value, (cst.SimpleString,
+                                       cst.ConcatenatedString))):
+    return 1
+  return 0
+
+
+class _ImportFixer(cst.CSTTransformer):
+  """Pass 2: `import tensorflow as tf` -> compat.v1; `import contrib_compat`."""
+
+  def __init__(self, switch, add_import):
+    super().__init__()
+    self._switch = switch
+    self._add_import = add_import
+    self.counts = collections.Counter()
+
+  def _fix(self, body):
+    if not self._switch:
+      return body
+    out = []
+    for i, stmt in enumerate(body):
+      alias = _tf_alias(stmt)
+      out.append(stmt)
+      if alias is None:
+        continue
+      node = stmt.body[0]
+      out[-1] = stmt.with_changes(body=[node.with_changes(names=[
+          node.names[0].with_changes(
+              name=cst.parse_expression('tensorflow.compat.v1'))])])
+      self.counts[KIND_COMPAT_V1] += 1
+      if not (i + 1 < len(body) and _is_disable_call(body[i + 1], alias)):
+        out.append(cst.parse_statement('%s.disable_v2_behavior()' % alias))
+    return out
+
+  def leave_IndentedBlock(self, original_node, updated_node):
+    return updated_node.with_changes(body=self._fix(list(updated_node.body)))
+
+  def leave_Module(self, original_node, updated_node):
+    body = self._fix(list(updated_node.body))
+    if self._add_import:
+      self.counts[KIND_IMPORT] += 1
+      body.insert(_import_position(body),
+                  cst.parse_statement('import contrib_compat'))
+    return updated_node.with_changes(body=body)
+
+
+def _parse(index, source):
+  """libcst module for `source` (str or bytes), checked by Python's parser.
+
+  Both must accept it: libcst to rewrite, and the running interpreter's own
+  parser so that nothing libcst tolerates but Python rejects gets written.
+
+  Raises:
+    SourceError: either parser rejects the source.
+  """
+  try:
+    with warnings.catch_warnings():
+      # Invalid escapes and the like warn at compile time; not ours to report.
+      warnings.simplefilter('ignore')
+      ast.parse(source)
+  except SyntaxError as e:
+    raise SourceError(index, 'line %s: %s' % (e.lineno, e.msg)) from None
+  except ValueError as e:  # null bytes, undecodable source
+    raise SourceError(index, str(e)) from None
+  try:
+    return cst.parse_module(source)
+  except cst.ParserSyntaxError as e:
+    raise SourceError(index, str(e).strip().splitlines()[0]) from None
+
+
+def rewrite_sources(sources):
+  """Rewrites the modules of one file; returns a `Result`.
+
+  Args:
+    sources: the file's modules in order, each `bytes` (a .py file: libcst
+      honours its encoding cookie and BOM) or `str` (a notebook cell).
+
+  Returns:
+    Result: `outputs` has one entry per source, of the same type, identical
+    when nothing changed; `counts` rewrites by kind; `notes` what is left.
+
+  Raises:
+    SourceError: a source does not parse; nothing was rewritten.
+  """
+  modules = [_parse(i, s) for i, s in enumerate(sources)]
+  imports = _Imports()
+  for module in modules:
+    module.visit(imports)
+  rewriters = [_ContribRewriter(imports, i) for i in range(len(modules))]
+  modules = [metadata.MetadataWrapper(m).visit(r)
+             for m, r in zip(modules, rewriters)]
+  counts = collections.Counter()
+  notes = []
+  for r in rewriters:
+    counts.update(r.counts)
+    notes.extend(r.notes)
+
+  tf1 = any(r.uses_contrib or r.uses_tf1 for r in rewriters)
+  # Files already on tf.compat.v1 are left on it, as they are.
+  switch = bool(tf1 and imports.v2_aliases and not imports.v1)
+  if switch:
+    v2_only = [(r, line, name) for r in rewriters for line, name in r.v2_only]
+    for r, line, name in v2_only:
+      notes.append(Note(r.index, line, name,
+                        'not in tf.compat.v1, so `import tensorflow as tf` '
+                        'was kept; move the file to tf.compat.v1 by hand'))
+    switch = not v2_only
+  target = None
+  if (any(r.needs_contrib_compat for r in rewriters) and
+      not imports.has_contrib_compat):
+    with_tf = [i for i, m in enumerate(modules)
+               if any(_imports_tensorflow(s) for s in m.body)]
+    target = (with_tf or [i for i, r in enumerate(rewriters)
+                          if r.needs_contrib_compat])[0]
+  outputs = []
+  for i, (module, source) in enumerate(zip(modules, sources)):
+    if switch or i == target:
+      fixer = _ImportFixer(switch, i == target)
+      module = module.visit(fixer)
+      counts.update(fixer.counts)
+    out = module.bytes if isinstance(source, bytes) else module.code
+    if out != source:
+      try:
+        _parse(i, out)
+      except SourceError as e:
+        raise AssertionError('contrib-compat-migrate produced code that does '
+                             'not parse (%s); nothing was written' % e) from e
+    outputs.append(out)
+  return Result(outputs, counts, sorted(notes, key=lambda n: (n.module,
+                                                              n.line)))

@@ -19,33 +19,8 @@ UPDATE = tf.GraphKeys.UPDATE_OPS
 
 
 def batch_norm():
-  """contrib_compat.batch_norm (TF1 contrib semantics)."""
-  try:
-    return contrib_compat.batch_norm
-  except ImportError:  # TEMPORARY until normalization.py lands.
-    return _stub_batch_norm
-
-
-def _stub_batch_norm(inputs, decay=0.999, center=True, scale=False,
-                     epsilon=0.001, is_training=True, scope=None):
-  with tf.variable_scope(scope, 'BatchNorm', [inputs]):
-    shape = inputs.shape[-1:]
-    dtype = inputs.dtype
-    beta = tf.get_variable('beta', shape, dtype,
-                           tf.zeros_initializer()) if center else None
-    gamma = tf.get_variable('gamma', shape, dtype,
-                            tf.ones_initializer()) if scale else None
-    mm = tf.get_variable('moving_mean', shape, dtype, tf.zeros_initializer(),
-                         trainable=False)
-    mv = tf.get_variable('moving_variance', shape, dtype,
-                         tf.ones_initializer(), trainable=False)
-    if is_training:
-      mean, var = tf.nn.moments(inputs, [0, 1, 2])
-      tf.add_to_collection(UPDATE, tf.assign_sub(mm, (mm - mean) * (1 - decay)))
-      tf.add_to_collection(UPDATE, tf.assign_sub(mv, (mv - var) * (1 - decay)))
-    else:
-      mean, var = mm, mv
-    return tf.nn.batch_normalization(inputs, mean, var, beta, gamma, epsilon)
+  """contrib_compat.batch_norm (TF1 contrib semantics), looked up on use."""
+  return contrib_compat.batch_norm
 
 
 def small_mobilenet(images, num_classes=5, is_training=True,

@@ -143,10 +143,7 @@ def test_tf_slim_checkpoint_restores_with_identical_outputs(tmp_path):
   assert len(names) == 14
   assert outputs.shape == expected.shape == (2, 4, 4, 12)
   np.testing.assert_array_equal(outputs, expected)
-
-
-def test_ckpt_diff_on_tf_slim_checkpoint_is_clean(tmp_path):
-  prefix, _, _ = write_with_tf_slim(sys.executable, LAYERS, tmp_path)
+  # And the checkpoint tool agrees.
   status = ckpt.main(['diff', str(prefix), '--model',
                       'tests.conformance.test_checkpoint_roundtrip:'
                       'build_plain', '--input-shape',

@@ -119,7 +119,11 @@ def _rewrite_file(path, data, rewrite):
     return new, diffs, result, None
   bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b''
   notebook = files.Notebook(data[len(bom):].decode('utf-8'))
-  result = rewrite.rewrite_sources([source for _, source in notebook.cells])
+  try:
+    result = rewrite.rewrite_sources([source for _, source in notebook.cells])
+  except rewrite.SourceError as e:
+    e.where = '%s (cell %d)' % (path, notebook.cells[e.module][0])
+    raise
   diffs = [('%s (cell %d)' % (path, n), notebook.unmask(old),
             notebook.unmask(new))
            for (n, old), new in zip(notebook.cells, result.outputs)
@@ -180,9 +184,8 @@ def _migrate_one(path, rewrite, write, summary, stdout, progress):
   try:
     new, diffs, result, cells = _rewrite_file(path, data, rewrite)
   except rewrite.SourceError as e:
-    where = path if not path.endswith('.ipynb') else '%s (code cell %d)' % (
-        path, e.module + 1)
-    summary.errors.append((where, 'does not parse, left untouched: %s' % e))
+    summary.errors.append((getattr(e, 'where', path),
+                           'does not parse, left untouched: %s' % e))
     return
   except (ValueError, UnicodeDecodeError) as e:
     summary.errors.append((path, 'not a readable notebook, left untouched: '

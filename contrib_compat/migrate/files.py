@@ -150,7 +150,8 @@ def _members(text, i, close):
 class Notebook:
   """The code cells of a notebook's JSON text, to be replaced in place.
 
-  `cells` is a list of (index, source text) for the code cells that are
+  `cells` is a list of (number, source text), numbering all cells from 1 as
+  Jupyter shows them, for the code cells that are
   Python (cells run by a cell magic such as %%bash are left out), with
   IPython magics masked as comments.
   """
@@ -179,7 +180,7 @@ class Notebook:
       if source.lstrip().startswith('%%') or _MAGIC_MARK in source:
         continue
       self._spans.append((a, b, was_list))
-      self.cells.append((n, _MAGIC.sub(r'\1' + _MAGIC_MARK + r'\2', source)))
+      self.cells.append((n + 1, _MAGIC.sub(r'\1' + _MAGIC_MARK + r'\2', source)))
 
   def replaced(self, sources):
     """The notebook text with code cell i's source set to `sources[i]`."""

@@ -17,11 +17,16 @@ import functools
 import importlib
 import warnings
 
-import libcst as cst
-from libcst import helpers
-from libcst import metadata
-
 from contrib_compat import replacements
+
+with warnings.catch_warnings():
+  # libcst 1.0 imports mypy_extensions.TypedDict, deprecated upstream; the
+  # warning says nothing about this tool or the user's code.
+  warnings.filterwarnings('ignore', 'mypy_extensions.TypedDict',
+                          DeprecationWarning)
+  import libcst as cst  # pylint: disable=g-import-not-at-top
+  from libcst import helpers  # pylint: disable=g-import-not-at-top
+  from libcst import metadata  # pylint: disable=g-import-not-at-top
 
 # tf.contrib.layers names that are this package's own; contrib_compat
 # exports them at the top level. Every other tf.contrib.layers name is
@@ -208,7 +213,7 @@ class _Imports(cst.CSTVisitor):
     self.v2 = set()  # `import tensorflow as tf`, `import tensorflow`
     self.v1 = set()  # `import tensorflow.compat.v1 as tf`
     self.v2_aliases = set()  # the `as tf` of `import tensorflow as tf`
-    self.has_contrib_compat = False
+    self.contrib_compat = set()  # `import contrib_compat[.slim]` present
 
   def visit_Import(self, node):
     for alias in node.names:
@@ -217,7 +222,8 @@ class _Imports(cst.CSTVisitor):
       if asname is None:
         if name == 'tensorflow' or name.startswith('tensorflow.'):
           self.v2.add('tensorflow')
-        self.has_contrib_compat |= name == 'contrib_compat'
+        if name in ('contrib_compat', 'contrib_compat.slim'):
+          self.contrib_compat.add(name)
       elif name == 'tensorflow':
         self.v2.add(asname)
         self.v2_aliases.add(asname)
@@ -250,7 +256,9 @@ class _ContribRewriter(cst.CSTTransformer):
     self.notes = []
     self.uses_contrib = False
     self.uses_tf1 = False
-    self.needs_contrib_compat = False
+    # The module a rewritten `contrib_compat.x` reference needs imported:
+    # contrib_compat.slim is no attribute of contrib_compat until imported.
+    self.needs_import = None
     self.v2_only = []  # (line, 'tf.x') that tf.compat.v1 lacks
 
   def _line(self, node):
@@ -267,7 +275,10 @@ class _ContribRewriter(cst.CSTTransformer):
 
   def _rewritten(self, node, target, kind):
     self.counts[kind] += 1
-    self.needs_contrib_compat |= target.startswith('contrib_compat.')
+    if target.startswith('contrib_compat.slim'):
+      self.needs_import = 'contrib_compat.slim'
+    elif target.startswith('contrib_compat.'):
+      self.needs_import = self.needs_import or 'contrib_compat'
     return cst.parse_expression(target).with_changes(lpar=node.lpar,
                                                      rpar=node.rpar)
 
@@ -515,7 +526,7 @@ class _ImportFixer(cst.CSTTransformer):
   def __init__(self, switch, add_import):
     super().__init__()
     self._switch = switch
-    self._add_import = add_import
+    self._add_import = add_import  # None or the module to import
     self.counts = collections.Counter()
 
   def _fix(self, body):
@@ -544,7 +555,7 @@ class _ImportFixer(cst.CSTTransformer):
     if self._add_import:
       self.counts[KIND_IMPORT] += 1
       body.insert(_import_position(body),
-                  cst.parse_statement('import contrib_compat'))
+                  cst.parse_statement('import ' + self._add_import))
     return updated_node.with_changes(body=body)
 
 
@@ -610,16 +621,19 @@ def rewrite_sources(sources):
                         'was kept; move the file to tf.compat.v1 by hand'))
     switch = not v2_only
   target = None
-  if (any(r.needs_contrib_compat for r in rewriters) and
-      not imports.has_contrib_compat):
+  needed = {r.needs_import for r in rewriters} - {None}
+  # `import contrib_compat.slim` binds contrib_compat as well.
+  needed = ('contrib_compat.slim' if 'contrib_compat.slim' in needed else
+            'contrib_compat' if needed else None)
+  if needed and not ({needed, 'contrib_compat.slim'} & imports.contrib_compat):
     with_tf = [i for i, m in enumerate(modules)
                if any(_imports_tensorflow(s) for s in m.body)]
     target = (with_tf or [i for i, r in enumerate(rewriters)
-                          if r.needs_contrib_compat])[0]
+                          if r.needs_import])[0]
   outputs = []
   for i, (module, source) in enumerate(zip(modules, sources)):
     if switch or i == target:
-      fixer = _ImportFixer(switch, i == target)
+      fixer = _ImportFixer(switch, needed if i == target else None)
       module = module.visit(fixer)
       counts.update(fixer.counts)
     out = module.bytes if isinstance(source, bytes) else module.code

@@ -1,0 +1,487 @@
+"""Tests for contrib-compat-migrate (contrib_compat/migrate/)."""
+import difflib
+import io
+import json
+import os
+import pathlib
+import shutil
+import stat
+import subprocess
+import sys
+
+import pytest
+import tf_slim
+
+import contrib_compat
+import contrib_compat.slim
+from contrib_compat import migrate
+from contrib_compat.migrate import files
+from contrib_compat.migrate import rewrite
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+DATA = REPO / 'tests' / 'data' / 'migrate'
+LEGACY = REPO / 'tests' / 'legacy_scripts'
+
+TF_IN = 'import tensorflow as tf\n'
+TF_OUT = 'import tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()\n'
+CC = 'import contrib_compat\n'
+CC_SLIM = 'import contrib_compat.slim\n'
+
+
+def run(*paths, write=False, strict=False):
+  """(exit status, stdout, stderr) of one in-process run."""
+  out, err = io.StringIO(), io.StringIO()
+  code = migrate.migrate([str(p) for p in paths], write=write, strict=strict,
+                         stdout=out, stderr=err)
+  return code, out.getvalue(), err.getvalue()
+
+
+def rewritten(source):
+  """A .py source (str) after the rewrite."""
+  return rewrite.rewrite_sources([source.encode()]).outputs[0].decode()
+
+
+def bind(source):
+  """Runs a rewritten snippet (minus the TF1 switch) and returns its names.
+
+  disable_v2_behavior() would change the whole test process, so the header
+  lines the switch adds are left out and `tf` is given as compat.v1.
+  """
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  code = source.replace(TF_OUT, '')
+  assert 'disable_v2_behavior' not in code and 'tensorflow' not in code
+  namespace = {'tf': tf}
+  exec(compile(code, '<migrated>', 'exec'), namespace)  # pylint: disable=exec-used
+  return namespace
+
+
+# (input, expected output, {name: object it must be bound to}).
+CASES = [
+    (TF_IN + 'f = tf.contrib.layers.separable_conv2d\n',
+     TF_OUT + CC + 'f = contrib_compat.separable_conv2d\n',
+     {'f': contrib_compat.separable_conv2d}),
+    (TF_IN + 'f = tf.contrib.layers.separable_convolution2d\n',
+     TF_OUT + CC + 'f = contrib_compat.separable_convolution2d\n',
+     {'f': contrib_compat.separable_convolution2d}),
+    (TF_IN + 'f = tf.contrib.layers.batch_norm\n',
+     TF_OUT + CC + 'f = contrib_compat.batch_norm\n',
+     {'f': contrib_compat.batch_norm}),
+    (TF_IN + 'f = tf.contrib.layers.conv2d\n',
+     TF_OUT + CC + 'f = contrib_compat.layers.conv2d\n',
+     {'f': tf_slim.conv2d}),
+    (TF_IN + 'slim = tf.contrib.slim\n',
+     TF_OUT + 'from contrib_compat import slim\n',
+     {'slim': contrib_compat.slim}),
+    (TF_IN + 'sl = tf.contrib.slim\n',
+     TF_OUT + 'from contrib_compat import slim as sl\n',
+     {'sl': contrib_compat.slim}),
+    (TF_IN + 'f = tf.contrib.slim.conv2d\n',
+     TF_OUT + CC_SLIM + 'f = contrib_compat.slim.conv2d\n',
+     {'f': tf_slim.conv2d}),
+    ('import tensorflow.contrib.slim as slim\n',
+     'from contrib_compat import slim\n', {'slim': contrib_compat.slim}),
+    ('from tensorflow.contrib import slim\n',
+     'from contrib_compat import slim\n', {'slim': contrib_compat.slim}),
+    ('from tensorflow.contrib import layers\n',
+     'from contrib_compat import layers\n', {'layers': contrib_compat.layers}),
+    ('from tensorflow.contrib import layers as contrib_layers, slim\n',
+     'from contrib_compat import layers as contrib_layers, slim\n',
+     {'contrib_layers': contrib_compat.layers, 'slim': contrib_compat.slim}),
+    ('from tensorflow.contrib.layers import separable_conv2d\n',
+     'from contrib_compat import separable_conv2d\n',
+     {'separable_conv2d': contrib_compat.separable_conv2d}),
+    ('from tensorflow.contrib.layers import batch_norm, conv2d\n',
+     'from contrib_compat.layers import batch_norm, conv2d\n',
+     {'batch_norm': contrib_compat.batch_norm, 'conv2d': tf_slim.conv2d}),
+    ('from tensorflow.contrib.slim import conv2d\n',
+     'from contrib_compat.slim import conv2d\n', {'conv2d': tf_slim.conv2d}),
+    (TF_IN + 'f = tf.contrib.framework.arg_scope\n'
+     'g = tf.contrib.framework.add_arg_scope\n',
+     TF_OUT + CC + 'f = contrib_compat.arg_scope\n'
+     'g = contrib_compat.add_arg_scope\n',
+     {'f': contrib_compat.arg_scope, 'g': contrib_compat.add_arg_scope}),
+    ('from tensorflow.contrib.framework import arg_scope, add_arg_scope\n',
+     'from contrib_compat import arg_scope, add_arg_scope\n',
+     {'arg_scope': contrib_compat.arg_scope,
+      'add_arg_scope': contrib_compat.add_arg_scope}),
+    (TF_IN + 'f = tf.contrib.framework.get_variables\n'
+     'g = tf.contrib.framework.assign_from_checkpoint_fn\n',
+     TF_OUT + CC_SLIM + 'f = contrib_compat.slim.get_variables\n'
+     'g = contrib_compat.slim.assign_from_checkpoint_fn\n',
+     {'f': tf_slim.get_variables, 'g': tf_slim.assign_from_checkpoint_fn}),
+    ('from tensorflow.contrib.framework import arg_scope, get_model_variables\n',
+     'from contrib_compat.slim import arg_scope, get_model_variables\n',
+     {'arg_scope': contrib_compat.arg_scope,
+      'get_model_variables': tf_slim.get_model_variables}),
+    ('from tensorflow.contrib import framework\n',
+     'from contrib_compat import slim as framework\n',
+     {'framework': contrib_compat.slim}),
+    ('import tensorflow.contrib.framework as contrib_framework\n',
+     'from contrib_compat import slim as contrib_framework\n',
+     {'contrib_framework': contrib_compat.slim}),
+    ('from tensorflow.contrib.slim.nets import resnet_utils\n',
+     'from tf_slim.nets import resnet_utils\n', {}),
+    ('import tensorflow.contrib.slim.nets as nets\n',
+     'import tf_slim.nets as nets\n', {}),
+]
+
+
+@pytest.mark.parametrize('source,expected,names', CASES,
+                         ids=[c[1].splitlines()[-1] for c in CASES])
+def test_each_rewrite_kind_gives_the_expected_code_and_objects(
+    source, expected, names):
+  assert rewritten(source) == expected
+  namespace = bind(expected)
+  for name, obj in names.items():
+    assert namespace[name] is obj, name
+
+
+def test_contrib_layers_names_tf_slim_keeps_elsewhere_resolve():
+  # contrib.layers re-exported tf_slim's regularizers; whichever module the
+  # tool picks must really have it.
+  out = rewritten(TF_IN + 'r = tf.contrib.layers.l2_regularizer\n')
+  assert 'r = contrib_compat.' in out
+  assert bind(out)['r'] is tf_slim.l2_regularizer
+
+
+def test_framework_names_the_tool_maps_to_slim_exist_in_tf_slim():
+  missing = [n for n in rewrite.FRAMEWORK_IN_TF_SLIM
+             if not hasattr(contrib_compat.slim, n)]
+  assert not missing
+
+
+def test_golden_file_keeps_formatting_and_comments():
+  source = (DATA / 'slim_model.py').read_bytes()
+  result = rewrite.rewrite_sources([source])
+  assert result.outputs[0] == (DATA / 'slim_model.migrated.py').read_bytes()
+  assert result.counts == {
+      rewrite.KIND_SEPARABLE: 3, rewrite.KIND_ARG_SCOPE: 2,
+      rewrite.KIND_SLIM: 2, rewrite.KIND_BATCH_NORM: 1,
+      rewrite.KIND_FRAMEWORK: 1, rewrite.KIND_COMPAT_V1: 1,
+      rewrite.KIND_IMPORT: 1}
+  assert [(n.line, n.name) for n in result.notes] == [
+      (30, 'tf.contrib.rnn.BasicLSTMCell')]
+
+
+def test_second_run_changes_nothing():
+  sources = [(DATA / 'slim_model.py').read_bytes()] + [
+      p.read_bytes() for p in sorted(LEGACY.glob('*.py'))]
+  for source in sources:
+    once = rewrite.rewrite_sources([source])
+    twice = rewrite.rewrite_sources(once.outputs)
+    assert twice.outputs == once.outputs
+    assert not twice.counts
+
+
+def test_tf1_switch_only_for_tf1_code():
+  tf2 = TF_IN + 'y = tf.nn.relu(tf.constant(1.0))\n'
+  assert rewritten(tf2) == tf2
+  tf1 = TF_IN + 'x = tf.placeholder(tf.float32)\nsess = tf.Session()\n'
+  assert rewritten(tf1) == TF_OUT + tf1[len(TF_IN):]
+  on_v1 = 'import tensorflow.compat.v1 as tf\nsess = tf.Session()\n'
+  assert rewritten(on_v1) == on_v1
+
+
+def test_disable_v2_behavior_is_not_added_twice():
+  source = TF_IN + 'tf.disable_v2_behavior()\nsess = tf.Session()\n'
+  assert rewritten(source) == TF_OUT + 'sess = tf.Session()\n'
+
+
+def test_tf2_only_names_block_the_switch_and_are_reported():
+  source = TF_IN + 'sess = tf.Session()\nname = tf.get_current_name_scope()\n'
+  result = rewrite.rewrite_sources([source.encode()])
+  assert result.outputs[0] == source.encode()
+  assert [(n.line, n.name) for n in result.notes] == [
+      (3, 'tf.get_current_name_scope')]
+
+
+def test_unrewritable_uses_are_reported_with_file_line_and_replacement(
+    tmp_path):
+  path = tmp_path / 'rnn.py'
+  path.write_text(TF_IN + 'slim = tf.contrib.slim\n'
+                  'cell = tf.contrib.rnn.LSTMCell(4)\n'
+                  'from tensorflow.contrib.framework import nest\n'
+                  'flat = slim.flatten\n')
+  code, _, err = run(path, write=True)
+  assert code == 0
+  assert '%s:3: tf.contrib.rnn.LSTMCell: use tf.compat.v1.nn.rnn_cell' % (
+      path) in err
+  assert '%s:4: tf.contrib.framework.nest: no known replacement' % path in err
+  text = path.read_text()
+  assert 'from contrib_compat import slim\n' in text
+  assert 'tf.contrib.rnn.LSTMCell(4)' in text
+  assert 'from tensorflow.contrib.framework import nest' in text
+  # Nothing more the tool can do: 0, unless --strict asks for hand edits too.
+  assert run(path)[0] == 0
+  assert run(path, strict=True)[0] == 1
+
+
+def test_framework_alias_uses_outside_tf_slim_are_reported():
+  result = rewrite.rewrite_sources([
+      b'from tensorflow.contrib import framework as F\n'
+      b'a = F.arg_scope\nb = F.nest.flatten\n'])
+  assert result.outputs[0].startswith(b'from contrib_compat import slim as F')
+  assert [(n.line, n.name) for n in result.notes] == [
+      (3, 'tf.contrib.framework.nest.flatten')]
+
+
+def test_dry_run_prints_a_diff_and_writes_nothing(tmp_path):
+  path = tmp_path / 'model.py'
+  shutil.copy(DATA / 'slim_model.py', path)
+  before = path.read_bytes()
+  code, out, err = run(path)
+  assert code == 1
+  assert path.read_bytes() == before
+  assert out.startswith('--- a/%s\n+++ b/%s\n' % (
+      str(path).lstrip('/'), str(path).lstrip('/')))
+  assert '-slim = tf.contrib.slim  # the whole slim API\n' in out
+  assert '+from contrib_compat import slim  # the whole slim API\n' in out
+  assert '1 file scanned, 1 to change, 0 errors' in err
+  assert '  %-30s %d\n' % (rewrite.KIND_SEPARABLE, 3) in err
+  assert 'run again with --write' in err
+
+
+def test_write_applies_the_diff_then_nothing_is_left(tmp_path):
+  path = tmp_path / 'model.py'
+  shutil.copy(DATA / 'slim_model.py', path)
+  _, diff, _ = run(path)
+  code, out, err = run(path, write=True)
+  assert (code, out) == (0, '')
+  assert '1 file scanned, 1 changed, 0 errors' in err
+  assert path.read_bytes() == (DATA / 'slim_model.migrated.py').read_bytes()
+  # The dry run's diff is exactly what --write did.
+  name = str(path).lstrip('/')
+  assert diff == ''.join(difflib.unified_diff(
+      (DATA / 'slim_model.py').read_text().splitlines(True),
+      path.read_text().splitlines(True), 'a/' + name, 'b/' + name))
+  code, out, err = run(path)
+  assert (code, out) == (0, '')
+  assert 'nothing to do.' in err
+
+
+def test_exit_status_for_clean_pending_and_errors(tmp_path):
+  clean = tmp_path / 'clean.py'
+  clean.write_text('import os\n')
+  assert run(clean)[0] == migrate.EXIT_CLEAN
+  pending = tmp_path / 'pending.py'
+  pending.write_text('from tensorflow.contrib import slim\n')
+  assert run(clean, pending)[0] == migrate.EXIT_PENDING
+  code, _, err = run(pending, tmp_path / 'missing.py')
+  assert code == migrate.EXIT_ERROR
+  assert '%s: no such file or directory' % (tmp_path / 'missing.py') in err
+  with pytest.raises(SystemExit) as e:
+    migrate.main([])
+  assert e.value.code == 2
+
+
+def test_file_with_syntax_error_is_reported_and_left_byte_identical(
+    tmp_path):
+  bad = tmp_path / 'python2_print.py'
+  shutil.copy(DATA / 'python2_print.py', bad)
+  good = tmp_path / 'good.py'
+  good.write_text('from tensorflow.contrib import slim\n')
+  before = bad.read_bytes()
+  code, _, err = run(tmp_path, write=True)
+  assert code == 2
+  assert bad.read_bytes() == before
+  assert '%s: does not parse, left untouched: line 4' % bad in err
+  # The other file was still migrated.
+  assert good.read_text() == 'from contrib_compat import slim\n'
+
+
+def test_crlf_line_endings_stay_crlf(tmp_path):
+  path = tmp_path / 'crlf.py'
+  path.write_bytes(b'import tensorflow as tf\r\n\r\n'
+                   b'net = tf.contrib.layers.separable_conv2d(x, 8, 3)\r\n')
+  assert run(path, write=True)[0] == 0
+  data = path.read_bytes()
+  assert data == (b'import tensorflow.compat.v1 as tf\r\n'
+                  b'tf.disable_v2_behavior()\r\nimport contrib_compat\r\n\r\n'
+                  b'net = contrib_compat.separable_conv2d(x, 8, 3)\r\n')
+
+
+@pytest.mark.parametrize('header,encoding', [
+    (b'# -*- coding: latin-1 -*-\n', 'latin-1'),
+    (b'\xef\xbb\xbf', 'utf-8-sig'),
+])
+def test_source_encoding_is_kept(tmp_path, header, encoding):
+  path = tmp_path / 'enc.py'
+  body = "name = 'caf\u00e9'\nslim = tf.contrib.slim\n"
+  path.write_bytes(header + TF_IN.encode() + body.encode(encoding.replace(
+      '-sig', '')))
+  code, out, _ = run(path)
+  assert code == 1 and "+from contrib_compat import slim" in out
+  run(path, write=True)
+  expected = TF_OUT + body.replace('slim = tf.contrib.slim',
+                                   'from contrib_compat import slim')
+  assert path.read_bytes() == header + expected.encode(
+      encoding.replace('-sig', ''))
+
+
+def test_notebook_code_cells_change_and_nothing_else(tmp_path):
+  path = tmp_path / 'nb.ipynb'
+  shutil.copy(DATA / 'notebook.ipynb', path)
+  old_text = path.read_text(encoding='utf-8')
+  code, out, err = run(path)
+  assert code == 1
+  assert '--- a/%s (cell 2)\n' % str(path).lstrip('/') in out
+  assert '(cell 5)' not in out  # a %%bash cell is not Python
+  code, _, err = run(path, write=True)
+  assert code == 0, err
+  new_text = path.read_text(encoding='utf-8')
+  old, new = json.loads(old_text), json.loads(new_text)
+  sources = [''.join(c['source']) for c in new['cells']]
+  assert sources[1] == '%matplotlib inline\nimport numpy as np\n' + TF_OUT + CC
+  assert sources[2].startswith('from contrib_compat import slim  # the slim')
+  assert 'contrib_compat.separable_conv2d(net' in sources[2]
+  assert sources[3] == ''.join(old['cells'][3]['source'])  # !pip and x?
+  for cell in old['cells'] + new['cells']:
+    cell.pop('source') if cell['cell_type'] == 'code' else None
+  assert old == new
+  # Byte for byte, the only lines that differ are code cell source lines.
+  changed = [line for line in difflib.ndiff(old_text.splitlines(),
+                                            new_text.splitlines())
+             if line[:1] in '+-']
+  allowed = {json.dumps(line, ensure_ascii=False) for source in sources
+             for line in source.splitlines(True)}
+  allowed |= {json.dumps(line, ensure_ascii=False)
+              for cell in json.loads(old_text)['cells']
+              for line in cell['source']}
+  assert changed and all(
+      line[2:].strip().rstrip(',') in allowed for line in changed), changed
+  assert run(path)[0] == 0
+
+
+def test_notebook_with_a_broken_cell_is_left_untouched(tmp_path):
+  path = tmp_path / 'broken.ipynb'
+  text = (DATA / 'notebook.ipynb').read_text(encoding='utf-8').replace(
+      '"import numpy as np\\n"', '"print np\\n"')
+  path.write_text(text, encoding='utf-8')
+  code, _, err = run(path, write=True)
+  assert code == 2
+  assert '%s (cell 2): does not parse' % path in err
+  assert path.read_text(encoding='utf-8') == text
+
+
+def test_failed_write_leaves_the_original_and_no_temp_file(
+    tmp_path, monkeypatch):
+  path = tmp_path / 'model.py'
+  shutil.copy(DATA / 'slim_model.py', path)
+  before = path.read_bytes()
+
+  def fail(*args):
+    raise OSError(28, 'No space left on device')
+
+  for name in ('fsync', 'replace'):
+    with monkeypatch.context() as m:
+      m.setattr(files.os, name, fail)
+      code, _, err = run(path, write=True)
+    assert code == 2
+    assert 'cannot write, left untouched: No space left on device' in err
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ['model.py']
+
+
+def test_write_keeps_permissions_and_writes_through_symlinks(tmp_path):
+  real = tmp_path / 'real.py'
+  real.write_text('from tensorflow.contrib import slim\n')
+  real.chmod(0o751)
+  link = tmp_path / 'link.py'
+  link.symlink_to(real)
+  assert run(link, write=True)[0] == 0
+  assert link.is_symlink()
+  assert real.read_text() == 'from contrib_compat import slim\n'
+  assert stat.S_IMODE(real.stat().st_mode) == 0o751
+
+
+def test_directories_are_walked_skipping_vcs_venvs_and_caches(tmp_path):
+  contrib = 'from tensorflow.contrib import slim\n'
+  for rel in ['a.py', 'pkg/b.py', 'pkg/nb.ipynb', 'pkg/notes.txt',
+              '.git/c.py', '__pycache__/d.py', 'myenv/e.py',
+              '.ipynb_checkpoints/f.py', 'node_modules/g.py']:
+    path = tmp_path / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(contrib if rel.endswith('.py') else '{}')
+  (tmp_path / 'myenv' / 'pyvenv.cfg').write_text('home = /usr/bin\n')
+  found = [p for p, error in files.find_files([str(tmp_path)])]
+  assert [os.path.relpath(p, tmp_path) for p in found] == [
+      'a.py', os.path.join('pkg', 'b.py'), os.path.join('pkg', 'nb.ipynb')]
+  # A file named on the command line is taken whatever its name.
+  script = tmp_path / 'pkg' / 'notes.txt'
+  script.write_text(contrib)
+  assert run(script)[0] == 1
+
+
+class _Tty(io.StringIO):
+
+  def isatty(self):
+    return True
+
+
+def test_progress_is_shown_for_long_runs_and_on_terminals(
+    tmp_path, monkeypatch):
+  for i in range(4):
+    (tmp_path / ('m%d.py' % i)).write_text('import os\n')
+  assert 'files\n' not in run(tmp_path)[2]  # 4 files, no terminal: quiet
+  monkeypatch.setattr(migrate, 'PROGRESS_MIN_FILES', 4)
+  err = run(tmp_path)[2]
+  assert err.startswith('contrib-compat-migrate: 1/4 files\n'
+                        'contrib-compat-migrate: 2/4 files\n'
+                        'contrib-compat-migrate: 3/4 files\n'
+                        'contrib-compat-migrate: 4/4 files\n')
+  monkeypatch.setattr(migrate, 'PROGRESS_MIN_FILES', 100)
+  tty = _Tty()
+  assert migrate.migrate([str(tmp_path)], stdout=io.StringIO(),
+                         stderr=tty) == 0
+  assert ('\r[%s%s] 2/4 files' % ('#' * 15, '.' * 15)) in tty.getvalue()
+  assert ('\r[%s] 4/4 files\n' % ('#' * 30)) in tty.getvalue()
+
+
+def test_package_imports_without_libcst(monkeypatch):
+  code = ('import sys; sys.modules["libcst"] = None\n'
+          'import contrib_compat.migrate as m\n'
+          'sys.exit(m.main(["."]))\n')
+  proc = subprocess.run([sys.executable, '-c', code], cwd=REPO,
+                        capture_output=True, text=True, check=False)
+  assert proc.returncode == 2, proc.stderr
+  assert 'contrib-compat-migrate needs libcst' in proc.stderr
+
+
+@pytest.mark.slow
+def test_legacy_scripts_migrate_then_run_with_plain_python(tmp_path):
+  scripts = sorted(LEGACY.glob('*.py'))
+  assert {'mobilenet_v1_train.py', 'mobilenet_v2_train.py'} <= {
+      p.name for p in scripts}
+  work = tmp_path / 'scripts'
+  work.mkdir()
+  for script in scripts:
+    shutil.copy(script, work)
+  env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL='2')
+  proc = subprocess.run(
+      [sys.executable, '-m', 'contrib_compat.migrate', '--write', str(work)],
+      cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+  assert proc.returncode == 0, proc.stderr
+  assert 'could not rewrite' not in proc.stderr
+  migrated = {p.name: p.read_text() for p in work.glob('*.py')}
+  for name in ('mobilenet_v1_train.py', 'mobilenet_v2_train.py'):
+    assert 'tf.contrib' not in migrated[name]
+    assert 'tensorflow.contrib' not in migrated[name]
+  # Already on tf.compat.v1 and tf_slim, with no tf.contrib: untouched.
+  assert migrated['tf_slim_inception_train.py'] == (
+      LEGACY / 'tf_slim_inception_train.py').read_text()
+  runs = {}
+  for name in ('mobilenet_v1_train.py', 'mobilenet_v2_train.py'):
+    out_dir = tmp_path / name.replace('.py', '')
+    out_dir.mkdir()
+    runs[name] = subprocess.Popen(
+        [sys.executable, str(work / name), str(out_dir)], cwd=tmp_path,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+  for name, child in runs.items():
+    output = child.communicate(timeout=600)[0]
+    assert child.returncode == 0, output[-3000:]
+    assert output.splitlines()[-1].startswith('OK '), output[-3000:]
+    assert any(p.name.endswith('.index') for p in (
+        tmp_path / name.replace('.py', '')).iterdir())
+  code, out, err = run(work)
+  assert (code, out) == (0, ''), err
+  assert 'nothing to do.' in err

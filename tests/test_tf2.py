@@ -82,7 +82,7 @@ def graph_mode_reference(model_fn, inputs, values=None, train_steps=0,
       sess.run(tf.global_variables_initializer())
       for var in tf.global_variables():
         if values and var.op.name in values:
-          var.load(values[var.op.name], sess)
+          sess.run(var.assign(values[var.op.name]))
       for _ in range(train_steps):
         sess.run(update, {x: inputs})
       result = sess.run(outputs, {x: inputs})

@@ -100,7 +100,7 @@ def test_template_and_graph_mode_agree():
     with tf.Session() as sess:
       variables = tf.global_variables()
       for name, var in zip(_relative(graph_template, variables), variables):
-        var.load(values[name], sess)
+        sess.run(var.assign(values[name]))
       expected = sess.run(y)
   np.testing.assert_allclose(template(x, is_training=False), expected,
                              rtol=1e-5)

@@ -485,3 +485,40 @@ def test_legacy_scripts_migrate_then_run_with_plain_python(tmp_path):
   code, out, err = run(work)
   assert (code, out) == (0, ''), err
   assert 'nothing to do.' in err
+
+
+def _guide_rows(section):
+  """[(first cell, second cell)] of the table under `section` in the guide."""
+  text = (REPO / 'migration_guide.md').read_text()
+  text = text[text.index(section):]
+  rows = []
+  for line in text.splitlines()[1:]:
+    if not line.startswith('|'):
+      if rows:
+        break
+      continue
+    cells = [c.strip() for c in line.strip('|').split('|')]
+    if not set(cells[0]) <= set('-') and cells[0] != 'TF1 use':
+      rows.append((cells[0], cells[1]))
+  return rows
+
+
+def test_guide_mapping_table_is_what_the_tool_does():
+  rows = _guide_rows('<!-- migrate-table:begin')
+  assert len(rows) >= 10
+  for use, becomes in rows:
+    parts = use.strip('`').split('.')
+    targets = [t.strip('`') for t in becomes.split(' or ')]
+    assert rewrite._contrib_target(parts[2:])[0] in targets, use
+
+
+def test_guide_statement_table_is_what_the_tool_does():
+  rows = [(a.strip('`'), b.split('`')[1])
+          for a, b in _guide_rows('Statements:')
+          if a.count('`') == 2 and a.endswith('`') and 'contrib' in a]
+  assert len(rows) >= 9
+  for use, becomes in rows:
+    if 'tf.contrib' in use:
+      assert rewritten(TF_IN + use + '\n') == TF_OUT + becomes + '\n'
+    else:
+      assert rewritten(use + '\n') == becomes + '\n'

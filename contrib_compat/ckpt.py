@@ -18,6 +18,10 @@ pattern; escape `.`, `[`, `(` and the like to match them literally. The text
 is split at its first `=`.
 
 Exit status: 0 clean, 1 differences found (diff), 2 usage or I/O errors.
+
+Not covered: partitioned variables (`get_variable(..., partitioner=...)`);
+the model side lists their parts (`w/part_0`) where the checkpoint has `w`,
+and the converted checkpoint stores every tensor whole.
 """
 import argparse
 import glob

@@ -48,6 +48,31 @@ def _is_tensor(value):
   return isinstance(value, (tf2.Tensor, np.ndarray, tf2.Variable))
 
 
+def _regularizing_getter(getter, name, *args, **kwargs):
+  """Applies get_variable's `regularizer` itself, as TF1 graph mode did.
+
+  TF 2's get_variable colocates the loss with the variable, which a
+  tf.distribute variable refuses outside a replica context, and builds the
+  loss twice ('l2' and 'l2_1'). The loss is added once per graph, when the
+  graph's variable store creates the variable (a reused variable adds none).
+  """
+  regularizer = kwargs.pop('regularizer', None)
+  created = []
+
+  def note_creation(next_creator, **creator_kwargs):
+    created.append(True)
+    return next_creator(**creator_kwargs)
+
+  with tf.variable_creator_scope(note_creation):
+    var = getter(name, *args, **kwargs)
+  if regularizer is not None and created:
+    with tf.name_scope(name + '/Regularizer/'):
+      loss = regularizer(var)
+    if loss is not None:
+      tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, loss)
+  return var
+
+
 class _Runner(object):
   """Holds the traced functions.
 
@@ -188,8 +213,10 @@ class Tf1Module(tf2.Module):
                                                          values)
       with tf.variable_creator_scope(self._creator):
         with tf.variable_scope(tf.get_variable_scope(),
-                               custom_getter=self._custom_getter):
-          outputs = self._model_fn(*call_args, **call_kwargs)
+                               custom_getter=_regularizing_getter):
+          with tf.variable_scope(tf.get_variable_scope(),
+                                 custom_getter=self._custom_getter):
+            outputs = self._model_fn(*call_args, **call_kwargs)
       return fetch(outputs)
 
     wrapped = tf.wrap_function(
@@ -272,11 +299,13 @@ class Tf1Module(tf2.Module):
     """The model's REGULARIZATION_LOSSES, computed now, as a list of tensors.
 
     TF1 code summed `tf.losses.get_regularization_losses()` into the loss.
-    Here the model function is traced once more with the first call's
-    arguments, the tensors it added to REGULARIZATION_LOSSES are kept, and
-    the graph is pruned to just them: reading this property evaluates the
-    regularizers on the current variable values (differentiably, inside a
-    GradientTape or a `tf.function`) without running the model.
+    Here the model function is traced once more (with the first call's
+    arguments) and what it added to REGULARIZATION_LOSSES is cut out of that
+    graph as a function of the variable values the losses read. Reading this
+    property reads those variables in the current context and evaluates the
+    function: the losses follow the current values, are differentiable
+    (GradientTape, `tf.function`), and inside a `tf.distribute` replica use
+    that replica's copy of each variable. The model itself does not run.
 
     Raises:
       ValueError: if the module has not been called yet.
@@ -284,9 +313,13 @@ class Tf1Module(tf2.Module):
     self._require_built('regularization_losses')
     if self._runner.regularizers is None:
       self._runner.regularizers = self._make_regularizers()
-    return list(self._runner.regularizers())
+    function, variables = self._runner.regularizers
+    if function is None:
+      return []
+    return list(function(*[tf2.convert_to_tensor(v) for v in variables]))
 
   def _make_regularizers(self):
+    """(function of variable values -> losses, the variables it reads)."""
     args, kwargs = self._runner.first_call
     losses = []
 
@@ -296,11 +329,38 @@ class Tf1Module(tf2.Module):
       losses.extend(tf.convert_to_tensor(loss) for loss in
                     tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES))
 
-    with tf.init_scope():  # The pruned function must capture eager handles.
+    with tf.init_scope():
       wrapped, _ = self._wrap(args, kwargs, collect)
     if not losses:
-      return list
-    return wrapped.prune(feeds=[], fetches=losses)
+      return None, []
+    # Each variable enters the graph as a captured resource handle; map the
+    # graph-side handles back to our variables (a distributed variable was
+    # captured through one of its components).
+    by_handle = {}
+    for var in self._tf1_variables.values():
+      for part in [var] + list(getattr(var, 'values', ())):
+        try:
+          by_handle[id(part.handle)] = var
+        except ValueError:  # A distributed variable's own handle, refused.
+          pass
+    handle_owner = {id(internal): by_handle.get(id(external))
+                    for external, internal in wrapped.graph.captures}
+    reads, variables = [], []
+    pending, seen = [loss.op for loss in losses], set()
+    while pending:
+      op = pending.pop()
+      if op in seen:
+        continue
+      seen.add(op)
+      if op.type == 'ReadVariableOp':
+        owner = handle_owner.get(id(op.inputs[0]))
+        if owner is not None:
+          reads.append(op.outputs[0])
+          variables.append(owner)
+          continue
+      pending.extend(t.op for t in op.inputs)
+      pending.extend(op.control_inputs)
+    return wrapped.prune(feeds=reads, fetches=losses), variables
 
   # --- checkpoints and export ----------------------------------------------
 

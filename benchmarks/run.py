@@ -1,0 +1,106 @@
+"""`python -m benchmarks [--quick]`: runs the benchmarks, writes the results.
+
+A full run writes the README's Performance section (between
+`<!-- perf:begin -->` and `<!-- perf:end -->`; benchmarks/RESULTS.md when the
+markers are missing), benchmarks/build_time.png and benchmarks/results.json.
+`--quick` uses small sizes and only prints, unless `--readme` is given.
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import sys
+import time
+import warnings
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+FULL = dict(sizes=(100, 1000), build_rounds={100: 3, 1000: 1},
+            step_rounds=30, step_steps=1, xla_rounds=7, xla_steps=1,
+            import_repeats=7)
+QUICK = dict(sizes=(20, 100), build_rounds={20: 3, 100: 1},
+             step_rounds=5, step_steps=1, xla_rounds=2, xla_steps=1,
+             import_repeats=3)
+
+
+def _settings_text(cfg):
+  rounds = ', '.join('%d rounds at %d layers' % (cfg['build_rounds'][s], s)
+                     for s in cfg['sizes'])
+  return ('build: %s; step: %d rounds of %d step(s) per implementation '
+          '(XLA: %d x %d); import: %d interpreters per variant.' % (
+              rounds, cfg['step_rounds'], cfg['step_steps'],
+              cfg['xla_rounds'], cfg['xla_steps'], cfg['import_repeats']))
+
+
+def run(cfg, parts, log=print, tiny=False):
+  """Runs the benchmark `parts` ('build', 'step', 'import') under `cfg`."""
+  # Imported here so that `--help` does not pay for TensorFlow.
+  from benchmarks import build, import_time, step  # pylint: disable=g-import-not-at-top
+  results = dict(build=[], step=[], imports=[])
+  if 'build' in parts:
+    results['build'] = build.run(cfg['sizes'], cfg['build_rounds'], log=log)
+  if 'step' in parts:
+    shape = dict(batch=2, size=16, blocks=step.TINY_BLOCKS) if tiny else {}
+    for mode in step.MODES:
+      xla = step.MODES[mode][1]
+      results['step'] += step.run(
+          cfg['xla_rounds' if xla else 'step_rounds'],
+          cfg['xla_steps' if xla else 'step_steps'], modes=[mode], log=log,
+          **shape)
+  if 'import' in parts:
+    results['imports'] = import_time.run(cfg['import_repeats'], log=log)
+  return results
+
+
+def write(results, cfg, readme_path, chart_path, json_path):
+  """Writes the markdown section, the chart and the raw results."""
+  from benchmarks import readme, report  # pylint: disable=g-import-not-at-top
+  date = datetime.date.today().isoformat()
+  body = report.markdown(settings=_settings_text(cfg), date=date, **results)
+  written = []
+  if readme_path:
+    written.append(readme.update_readme('perf', body,
+                                        HERE / 'RESULTS.md', readme_path))
+  if chart_path and results['build']:
+    report.chart(results['build'], chart_path)
+    written.append(chart_path)
+  if json_path:
+    readme.write_atomically(json_path, json.dumps(
+        dict(date=date, settings=cfg, **results), indent=1,
+        default=str) + '\n')
+    written.append(json_path)
+  return body, written
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  parser.add_argument('--quick', action='store_true',
+                      help='small sizes, about a minute; prints only')
+  parser.add_argument('--only', default='build,step,import',
+                      help='comma-separated parts (build, step, import)')
+  parser.add_argument('--readme', action='store_true',
+                      help='write README.md even with --quick')
+  parser.add_argument('--no-write', action='store_true',
+                      help='print the tables, write nothing')
+  args = parser.parse_args(argv)
+
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+  # tf-slim's Keras path warns on every layer; the benchmark is not about it.
+  warnings.simplefilter('ignore')
+  cfg = QUICK if args.quick else FULL
+  parts = args.only.split(',')
+  start = time.time()
+  results = run(cfg, parts, log=lambda s: print(s, file=sys.stderr,
+                                                 flush=True))
+  write_readme = not args.no_write and (args.readme or not args.quick)
+  body, written = write(
+      results, cfg,
+      readme_path=(HERE.parent / 'README.md') if write_readme else None,
+      chart_path=None if args.no_write else HERE / 'build_time.png',
+      json_path=None if args.no_write or args.quick else HERE / 'results.json')
+  print(body)
+  print('\n%.0f s; wrote: %s' % (time.time() - start,
+                                 ', '.join(map(str, written)) or 'nothing'),
+        file=sys.stderr)
+  return 0

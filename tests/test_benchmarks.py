@@ -1,0 +1,131 @@
+"""Smoke tests: the benchmarks and tools/compat_matrix run at tiny sizes.
+
+Nothing here looks at a timing; the checks are on what the benchmarks build
+and write (node counts, tables, the chart, the README markers).
+"""
+import importlib.machinery
+import importlib.util
+import warnings
+
+import pytest
+
+from benchmarks import build
+from benchmarks import import_time
+from benchmarks import layers
+from benchmarks import readme
+from benchmarks import report
+from benchmarks import run
+from benchmarks import step
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope='module')
+def build_results():
+  return build.run((2, 3), {2: 1, 3: 1}, log=lambda _: None)
+
+
+def test_build_compares_layers_building_the_same_nodes(build_results):
+  assert {r['impl'] for r in build_results} == set(layers.ORDER)
+  assert len(build_results) == 2 * 2 * len(layers.ORDER)
+  for branch in build.BRANCHES:
+    nodes = {r['impl']: r['nodes_per_layer'] for r in build_results
+             if r['branch'] == branch and r['layers'] == 3}
+    # The floor is only a floor if it builds what the layer builds.
+    assert len(set(nodes.values())) == 1, nodes
+  assert all(r['ms_per_layer'] > 0 for r in build_results)
+
+
+def test_step_runs_every_layer_in_graph_and_function_mode():
+  with warnings.catch_warnings():
+    warnings.simplefilter('ignore')
+    results = step.run(1, 1, batch=2, size=16, blocks=step.TINY_BLOCKS,
+                       modes=['tf.Session', 'tf.function'], log=lambda _: None)
+  assert len(results) == 2 * len(layers.ORDER)
+  ours = [r for r in results if r['impl'] in ('contrib_compat', 'raw')]
+  assert all('ms_per_step' in r for r in ours), ours
+
+
+def test_import_time_sample_is_a_number():
+  assert import_time.sample('import tensorflow') > 0
+
+
+def test_report_writes_tables_targets_chart_and_readme(build_results,
+                                                        tmp_path):
+  fake_step = [dict(mode='tf.Session', impl=i, ms_per_step=10.0)
+               for i in layers.ORDER]
+  fake_import = [dict(variant='after `import tensorflow`', ms=60.0,
+                      runs=[60.0])]
+  page = tmp_path / 'README.md'
+  page.write_text('# x\n\n<!-- perf:begin -->\nold\n<!-- perf:end -->\ntail\n')
+  body, written = run.write(
+      dict(build=build_results, step=fake_step, imports=fake_import),
+      run.QUICK, readme_path=page, chart_path=tmp_path / 'chart.png',
+      json_path=tmp_path / 'results.json')
+  text = page.read_text()
+  assert 'old' not in text and text.endswith('<!-- perf:end -->\ntail\n')
+  assert '| depthwise (num_outputs=None) | 3 |' in body
+  assert 'import overhead < 50 ms (after `import tensorflow`) | 60.0 ms | ' \
+         '**FAIL**' in body
+  assert 'step time <= 1.02x raw floor, tf.Session | 1.000x | pass' in body
+  assert (tmp_path / 'chart.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+  assert written[0] == page and (tmp_path / 'results.json').exists()
+
+
+def test_readme_without_markers_goes_to_the_fallback(tmp_path):
+  page = tmp_path / 'README.md'
+  page.write_text('no markers\n')
+  written = readme.update_readme('perf', 'table', tmp_path / 'R.md', page)
+  assert written == tmp_path / 'R.md'
+  assert page.read_text() == 'no markers\n'
+  assert (tmp_path / 'R.md').read_text() == 'table\n'
+
+
+def test_replace_between_markers_keeps_everything_else():
+  text = 'a\n<!-- compat:begin -->\nx\n<!-- compat:end -->\nb\n'
+  assert readme.replace_between_markers(text, 'compat', 'y\n') == (
+      'a\n<!-- compat:begin -->\ny\n<!-- compat:end -->\nb\n')
+  assert readme.replace_between_markers(text, 'perf', 'y') is None
+
+
+def test_targets_fail_when_ours_is_slower_than_the_floor():
+  fake = [dict(branch='b', layers=n, impl=i, ms_per_layer=ms,
+               nodes_per_layer=1)
+          for n, i, ms in [(10, 'contrib_compat', 2.0), (10, 'raw', 1.0),
+                           (100, 'contrib_compat', 2.0), (100, 'raw', 1.0)]]
+  rows = {t: ok for t, _, ok in report.targets(build=fake)}
+  assert rows == {'build time/layer <= 1.10x raw floor, b': False,
+                  'build time/layer at 100 layers <= 1.3x that at 10, b': True}
+
+
+def _compat_matrix():
+  loader = importlib.machinery.SourceFileLoader(
+      'compat_matrix', str(REPO / 'tools' / 'compat_matrix'))
+  spec = importlib.util.spec_from_loader('compat_matrix', loader)
+  module = importlib.util.module_from_spec(spec)
+  loader.exec_module(module)
+  return module
+
+
+def test_compat_matrix_counts_junit_and_writes_a_table(tmp_path):
+  matrix = _compat_matrix()
+  junit = tmp_path / 'junit.xml'
+  junit.write_text(
+      '<testsuites><testsuite>'
+      '<testcase classname="t.a" name="ok"/>'
+      '<testcase classname="t.a" name="bad"><failure message="x"/></testcase>'
+      '<testcase classname="t.b" name="err"><error message="x"/></testcase>'
+      '<testcase classname="t.b" name="skip"><skipped type="pytest.skip"/>'
+      '</testcase>'
+      '<testcase classname="t.b" name="xf"><skipped type="pytest.xfail"/>'
+      '</testcase></testsuite></testsuites>')
+  counts, failing = matrix._junit_counts(junit)  # pylint: disable=protected-access
+  assert counts == dict(passed=1, failed=1, skipped=1, xfailed=1, errors=1)
+  assert failing == ['t.a::bad', 't.b::err']
+  body = matrix.table(
+      [dict(package='tensorflow-cpu', version='2.16.2', tf='2.16.2',
+            status='ran', failing=failing, **counts),
+       dict(package='tensorflow-cpu', version='2.13.1',
+            status='install failed')], '2026-01-01', 'abc1234', ['tests'])
+  assert '| 2.16.2 | 1 | 1 | 1 | 1 | 1 |' in body
+  assert '| 2.13.1 | install failed |' in body
+  assert '`t.a::bad`' in body and '2026-01-01' in body

@@ -15,6 +15,7 @@ program sees TensorFlow 1:
 The TF1 view covers every module the program imports after start-up (its own
 helper modules included), as in TF1 where there was only one `tensorflow`.
 """
+import logging
 import os
 import runpy
 import sys
@@ -60,7 +61,15 @@ def _prepare_tensorflow():
   import tensorflow as real  # pylint: disable=g-import-not-at-top
   import tensorflow.compat.v1 as v1  # pylint: disable=g-import-not-at-top
   import contrib_compat  # pylint: disable=g-import-not-at-top
-  v1.disable_v2_behavior()
+  # disable_v2_behavior() logs a deprecation warning about TF1 variables:
+  # TF1 programs asked for exactly that, so it would only be noise.
+  logger = logging.getLogger('tensorflow')
+  level = logger.level
+  logger.setLevel(logging.ERROR)
+  try:
+    v1.disable_v2_behavior()
+  finally:
+    logger.setLevel(level)
   # install() repairs tf_slim (importing it first, so tf_slim's own
   # `import tensorflow...` lines saw the real module).
   contrib_compat.install()
@@ -91,9 +100,12 @@ def main(argv=None):
     process exits with `n` exactly as under `python SCRIPT`.
   """
   argv = list(sys.argv[1:] if argv is None else argv)
-  if not argv or argv[0] in ('-h', '--help'):
+  if not argv:
     sys.stderr.write(_USAGE)
-    return 0 if argv else 2
+    return 2
+  if argv[0] in ('-h', '--help'):
+    sys.stdout.write(_USAGE + __doc__.split('\n\n', 1)[1])
+    return 0
   script = os.path.abspath(argv[0])
   if not os.path.isfile(script):
     sys.stderr.write("%s: can't open file %r: no such file\n%s"
@@ -113,7 +125,9 @@ def main(argv=None):
     raise
   except BaseException:  # pylint: disable=broad-except
     exc_type, exc, tb = sys.exc_info()
-    sys.excepthook(exc_type, exc, _user_traceback(tb, script))
+    tb = _user_traceback(tb, script)
+    # The default hook prints the exception's own __traceback__, not `tb`.
+    sys.excepthook(exc_type, exc.with_traceback(tb), tb)
     return 1
   return 0
 

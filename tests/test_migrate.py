@@ -1,5 +1,6 @@
 """Tests for contrib-compat-migrate (contrib_compat/migrate/)."""
 import difflib
+import importlib.util
 import io
 import json
 import os
@@ -171,6 +172,24 @@ def test_second_run_changes_nothing():
     twice = rewrite.rewrite_sources(once.outputs)
     assert twice.outputs == once.outputs
     assert not twice.counts
+
+
+def test_unaliased_contrib_import_keeps_binding_tensorflow():
+  assert rewritten('import tensorflow.contrib.slim\n'
+                   'x = tensorflow.contrib.slim.conv2d\n') == (
+                       'import tensorflow\nimport contrib_compat.slim\n'
+                       'x = contrib_compat.slim.conv2d\n')
+  # With `tensorflow` bound, module names in imports are still whole names.
+  assert rewritten('import tensorflow\nfrom tensorflow.contrib import slim\n'
+                  ) == 'import tensorflow\nfrom contrib_compat import slim\n'
+
+
+def test_names_with_a_comment_inside_are_reported_not_rewritten():
+  source = TF_IN + 'f = (tf.contrib  # why\n     .layers.conv2d)\n'
+  result = rewrite.rewrite_sources([source.encode()])
+  assert result.outputs[0].decode() == TF_OUT + source[len(TF_IN):]
+  assert [(n.line, n.advice) for n in result.notes] == [
+      (2, 'a comment inside the name; use contrib_compat.layers.conv2d')]
 
 
 def test_tf1_switch_only_for_tf1_code():
@@ -352,6 +371,23 @@ def test_notebook_code_cells_change_and_nothing_else(tmp_path):
   assert run(path)[0] == 0
 
 
+def test_compact_notebook_with_string_sources_keeps_its_style(tmp_path):
+  path = tmp_path / 'compact.ipynb'
+  cells = [{'cell_type': 'code', 'metadata': {}, 'outputs': [],
+            'execution_count': None,
+            'source': 'import tensorflow as tf\r\nslim = tf.contrib.slim'}]
+  text = json.dumps({'cells': cells, 'metadata': {}, 'nbformat': 4,
+                     'nbformat_minor': 2}, separators=(',', ':'))
+  path.write_bytes(b'\xef\xbb\xbf' + text.encode())
+  assert run(path, write=True)[0] == 0
+  cells[0]['source'] = ('import tensorflow.compat.v1 as tf\r\n'
+                        'tf.disable_v2_behavior()\r\n'
+                        'from contrib_compat import slim')
+  assert path.read_bytes() == b'\xef\xbb\xbf' + json.dumps(
+      {'cells': cells, 'metadata': {}, 'nbformat': 4, 'nbformat_minor': 2},
+      separators=(',', ':')).encode()
+
+
 def test_notebook_with_a_broken_cell_is_left_untouched(tmp_path):
   path = tmp_path / 'broken.ipynb'
   text = (DATA / 'notebook.ipynb').read_text(encoding='utf-8').replace(
@@ -437,14 +473,20 @@ def test_progress_is_shown_for_long_runs_and_on_terminals(
   assert ('\r[%s] 4/4 files\n' % ('#' * 30)) in tty.getvalue()
 
 
-def test_package_imports_without_libcst(monkeypatch):
-  code = ('import sys; sys.modules["libcst"] = None\n'
-          'import contrib_compat.migrate as m\n'
-          'sys.exit(m.main(["."]))\n')
-  proc = subprocess.run([sys.executable, '-c', code], cwd=REPO,
-                        capture_output=True, text=True, check=False)
-  assert proc.returncode == 2, proc.stderr
-  assert 'contrib-compat-migrate needs libcst' in proc.stderr
+def test_package_imports_without_libcst(monkeypatch, tmp_path):
+  # libcst is an extra: the package and the command line load without it,
+  # and the tool then says what to install instead of failing on import.
+  monkeypatch.setitem(sys.modules, 'libcst', None)
+  monkeypatch.delitem(sys.modules, 'contrib_compat.migrate.rewrite')
+  monkeypatch.delattr(migrate, 'rewrite')
+  spec = importlib.util.spec_from_file_location(
+      '_migrate_without_libcst', migrate.__file__)
+  fresh = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(fresh)
+  err = io.StringIO()
+  assert fresh.migrate([str(tmp_path)], stderr=err) == 2
+  assert 'contrib-compat-migrate needs libcst' in err.getvalue()
+  assert 'pip install "contrib-compat[migrate]"' in err.getvalue()
 
 
 @pytest.mark.slow

@@ -264,14 +264,14 @@ class _ContribRewriter(cst.CSTTransformer):
   def _line(self, node):
     return self.get_metadata(metadata.PositionProvider, node).start.line
 
-  def _note(self, node, contrib_name):
+  def _note(self, node, contrib_name, advice=None):
     replacement = (replacements.replacement_for(contrib_name)
                    if contrib_name else None)
     self.notes.append(Note(
         self.index, self._line(node),
         'tf.contrib.' + contrib_name if contrib_name else 'tf.contrib',
-        'use ' + replacement if replacement else
-        'no known replacement, see migration_guide.md'))
+        advice or ('use ' + replacement if replacement else
+                   'no known replacement, see migration_guide.md')))
 
   def _rewritten(self, node, target, kind):
     self.counts[kind] += 1
@@ -296,7 +296,11 @@ class _ContribRewriter(cst.CSTTransformer):
     if parts[1] == 'contrib':
       self.uses_contrib = True
       target, kind = _contrib_target(parts[2:])
-      if target is None:
+      if target and '#' in cst.Module([]).code_for_node(node):
+        # A comment between the names: the new name could not keep it.
+        self._note(node, '.'.join(parts[2:]), 'a comment inside the name; '
+                   'use %s' % target)
+      elif target is None:
         self._note(node, '.'.join(parts[2:]))
       else:
         self._pending[node] = self._rewritten(node, target, kind)
@@ -317,7 +321,8 @@ class _ContribRewriter(cst.CSTTransformer):
     parts = _dotted(node.value)
     if (len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name)
         and parts and len(parts) == 3 and parts[0] in self._roots and
-        parts[1] == 'contrib' and parts[2] in _MODULE_BINDINGS):
+        parts[1] == 'contrib' and parts[2] in _MODULE_BINDINGS and
+        '#' not in cst.Module([]).code_for_node(node.value)):
       self.uses_contrib = True
       self._pending[node] = self._binding(
           node, parts[2], node.targets[0].target.value)
@@ -338,6 +343,13 @@ class _ContribRewriter(cst.CSTTransformer):
         semicolon=node.semicolon)
 
   # import tensorflow.contrib.x [as y]
+
+  def visit_Import(self, node):
+    # Dotted module names are handled whole in leave_*, not as attributes.
+    return False
+
+  def visit_ImportFrom(self, node):
+    return False
 
   def leave_Import(self, original_node, updated_node):
     contrib = [a for a in updated_node.names

@@ -9,8 +9,6 @@ getter sees, and the outputs once our variables hold tf-slim's initial values
 (only where TF's CPU kernels run: NHWC, and DepthwiseConv2dNative takes only
 equal row and column strides).
 """
-import contextlib
-
 import hypothesis
 from hypothesis import strategies as st
 import numpy as np
@@ -20,49 +18,19 @@ import tf_slim
 
 from contrib_compat import separable_conv2d
 from tests.conformance import _graph_utils
+from tests.conformance import generate
 
 pytestmark = [
     # tf-slim's pointwise branch goes through Keras' deprecated layer.apply.
     pytest.mark.filterwarnings('ignore:`layer.apply` is deprecated'),
 ]
 
-DTYPES = {'float16': tf.float16, 'bfloat16': tf.bfloat16,
-          'float32': tf.float32, 'float64': tf.float64}
 # Outputs are computed by the same kernels from the same values, so these only
 # absorb reduction-order noise; float32 is the bound the issue sets.
 TOLERANCE = {'float16': 1e-3, 'bfloat16': 1e-2, 'float32': 1e-6,
              'float64': 1e-12}
-
-
-def _scaled(x, scale=2.0):
-  """A normalizer_fn with parameters; its op is named so it shows in graphs."""
-  return tf.multiply(x, tf.cast(scale, x.dtype), name='normalized')
-
-
-REGULARIZERS = {
-    'l2': lambda: tf_slim.l2_regularizer(0.25),
-    'l1_l2': lambda: tf_slim.l1_l2_regularizer(0.1, 0.2),
-    # Returns None: no loss is added, as for tf.no_regularizer.
-    'no_regularizer': lambda: tf.no_regularizer,
-}
-WEIGHTS_INITIALIZERS = {
-    'truncated_normal': lambda: tf.truncated_normal_initializer(stddev=0.1),
-    'constant': lambda: tf.constant_initializer(0.3),
-}
-BIASES_INITIALIZERS = {
-    'none': lambda: None,
-    'constant': lambda: tf.constant_initializer(0.5),
-}
-ACTIVATIONS = {'none': None, 'relu6': tf.nn.relu6}
-# Drawn keyword arguments are tokens (readable in a falsifying example) that
-# these tables turn into objects.
-_FACTORIES = {
-    'weights_regularizer': REGULARIZERS,
-    'biases_regularizer': REGULARIZERS,
-    'weights_initializer': WEIGHTS_INITIALIZERS,
-    'pointwise_initializer': WEIGHTS_INITIALIZERS,
-    'biases_initializer': BIASES_INITIALIZERS,
-}
+build = generate.build_separable
+_config = generate.separable_config
 
 
 def _pair(draw, values):
@@ -92,13 +60,14 @@ def configs(draw):
     kwargs['rate'] = _pair(draw, [1, 2])
   paddings = ['SAME', 'VALID'] + (['same', 'valid'] if num_outputs else [])
   kwargs['padding'] = draw(st.sampled_from(paddings))
+  tokens = lambda table: st.sampled_from(sorted(table))
   optional = {
-      'weights_regularizer': st.sampled_from(sorted(REGULARIZERS)),
-      'biases_regularizer': st.sampled_from(sorted(REGULARIZERS)),
-      'weights_initializer': st.sampled_from(sorted(WEIGHTS_INITIALIZERS)),
-      'pointwise_initializer': st.sampled_from(sorted(WEIGHTS_INITIALIZERS)),
-      'biases_initializer': st.sampled_from(sorted(BIASES_INITIALIZERS)),
-      'activation_fn': st.sampled_from(sorted(ACTIVATIONS)),
+      'weights_regularizer': tokens(generate.REGULARIZERS),
+      'biases_regularizer': tokens(generate.REGULARIZERS),
+      'weights_initializer': tokens(generate.WEIGHTS_INITIALIZERS),
+      'pointwise_initializer': tokens(generate.WEIGHTS_INITIALIZERS),
+      'biases_initializer': tokens(generate.BIASES_INITIALIZERS),
+      'activation_fn': tokens(generate.ACTIVATIONS),
       'normalizer_fn': st.just('scaled'),
       'trainable': st.just(False),
       'variables_collections': st.sampled_from([
@@ -110,87 +79,15 @@ def configs(draw):
       kwargs[key] = draw(strategy)
   if kwargs.get('normalizer_fn') and draw(st.booleans()):
     kwargs['normalizer_params'] = {'scale': 3.0}
-  return {
-      'shape': shape,
-      'dtype': draw(st.sampled_from(sorted(DTYPES))),
-      'num_outputs': num_outputs,
-      'kwargs': kwargs,
-      # How the layer is called: once, twice (default scope, uniquified), or
-      # twice reusing its variables in one of the ways TF1 code does.
-      'plan': draw(st.sampled_from(['once', 'twice', 'reuse_true',
-                                    'auto_reuse', 'enclosing_reuse'])),
-      'resource_variables': draw(st.booleans()),
+  return _config(
+      num_outputs, dtype=draw(tokens(generate.DTYPES)),
+      plan=draw(st.sampled_from(generate.PLANS)),
+      resource=draw(st.booleans()), shape=shape,
+      dynamic_shape=draw(st.booleans()),
       # These keyword arguments come from an enclosing tf_slim.arg_scope.
-      'arg_scope_keys': sorted(draw(st.sets(st.sampled_from(sorted(kwargs))))),
-      'custom_getter': draw(st.booleans()),
-  }
-
-
-def _objects(kwargs):
-  """Drawn tokens -> the objects passed to the layer."""
-  out = dict(kwargs)
-  for key, table in _FACTORIES.items():
-    if key in out:
-      out[key] = table[out[key]]()
-  if 'activation_fn' in out:
-    out['activation_fn'] = ACTIVATIONS[out['activation_fn']]
-  if 'normalizer_fn' in out:
-    out['normalizer_fn'] = _scaled
-  return out
-
-
-def _calls(plan, kwargs):
-  """[(enclosing variable scope args, layer kwargs)] for each call."""
-  if plan == 'once':
-    return [(None, kwargs)]
-  if plan == 'twice':
-    return [(None, kwargs), (None, kwargs)]
-  scoped = dict(kwargs, scope='layer')
-  if plan == 'reuse_true':
-    return [(None, scoped), (None, dict(scoped, reuse=True))]
-  if plan == 'auto_reuse':
-    auto = dict(scoped, reuse=tf.AUTO_REUSE)
-    return [(None, auto), (None, auto)]
-  assert plan == 'enclosing_reuse'
-  return [({'name_or_scope': 'tower'}, scoped),
-          ({'name_or_scope': 'tower', 'reuse': True}, scoped)]
-
-
-def build(fn, config):
-  """Builds `config` with `fn` in a fresh graph.
-
-  Returns:
-    (graph, input placeholder, outputs, names seen by the custom getter).
-  """
-  graph = tf.Graph()
-  seen = []
-
-  def recording_getter(getter, name, *args, **kwargs):
-    seen.append(name)
-    return getter(name, *args, **kwargs)
-
-  kwargs = _objects(config['kwargs'])
-  scoped = {k: kwargs.pop(k) for k in config['arg_scope_keys']}
-  getter = recording_getter if config['custom_getter'] else None
-  with _graph_utils.resource_variables(config['resource_variables']), \
-      graph.as_default():
-    inputs = tf.placeholder(DTYPES[config['dtype']], config['shape'],
-                            name='inputs')
-    outputs = []
-    with tf.variable_scope('outer', custom_getter=getter), \
-        tf_slim.arg_scope([fn], **scoped):
-      for enclosing, call_kwargs in _calls(config['plan'], kwargs):
-        with (tf.variable_scope(**enclosing) if enclosing else
-              contextlib.nullcontext()):
-          outputs.append(fn(inputs, config['num_outputs'], **call_kwargs))
-  return graph, inputs, outputs, seen
-
-
-def _runs_on_cpu(kwargs):
-  """Whether TF's CPU kernels run the layer: NHWC, equal strides."""
-  stride = kwargs.get('stride', 1)
-  return kwargs['data_format'] == 'NHWC' and (
-      isinstance(stride, int) or stride[0] == stride[1])
+      arg_scope_keys=draw(st.sets(st.sampled_from(sorted(kwargs)))),
+      custom_getter=draw(st.booleans()), partitioned=draw(st.booleans()),
+      **kwargs)
 
 
 def _check_same(config):
@@ -212,9 +109,9 @@ def _check_same(config):
   assert ([getattr(t, 'aliases', None) for t in outputs] ==
           [getattr(t, 'aliases', None) for t in ref_outputs])
 
-  if not _runs_on_cpu(config['kwargs']):
+  if not generate.runs_on_cpu(config):
     return
-  dtype = DTYPES[config['dtype']]
+  dtype = generate.DTYPES[config['dtype']]
   value = _graph_utils.fixed_values('inputs', config['shape']).astype(
       dtype.as_numpy_dtype)
   values = _graph_utils.initial_values(ref_graph)
@@ -226,15 +123,6 @@ def _check_same(config):
   for a, e in zip(actual, expected):
     np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64),
                                rtol=tol, atol=tol)
-
-
-def _config(num_outputs, dtype='float32', plan='once', resource=True,
-            shape=(2, 7, 6, 3), **kwargs):
-  kwargs.setdefault('kernel_size', 3)
-  kwargs.setdefault('data_format', 'NHWC')
-  return {'shape': list(shape), 'dtype': dtype, 'num_outputs': num_outputs,
-          'kwargs': kwargs, 'plan': plan, 'resource_variables': resource,
-          'arg_scope_keys': [], 'custom_getter': False}
 
 
 # Fixed cases run on every run, whatever hypothesis draws.
@@ -272,6 +160,15 @@ FIXED = {
     # which for n = (4 + 1) / 2 is one float64 ulp larger.
     'depthwise_float64_default_initializer': _config(
         None, dtype='float64', shape=(2, 5, 5, 4), kernel_size=1),
+    # Partitioned, the default initializer differs in float32 too: tf-slim's
+    # xavier takes fans from the partition's shape, TF's variance scaling
+    # from partition_info.full_shape.
+    'pointwise_partitioned_default_initializer': _config(
+        3, shape=(2, 5, 5, 4), partitioned=True),
+    'pointwise_partitioned_truncated_normal': _config(
+        3, shape=(2, 5, 5, 4), partitioned=True,
+        weights_initializer='truncated_normal', weights_regularizer='l2',
+        variables_collections=['extra'], plan='reuse_true'),
 }
 
 
@@ -281,11 +178,9 @@ def test_fixed_configuration_matches_tf_slim(name):
 
 
 def test_arg_scope_and_custom_getter_match_tf_slim():
-  config = _config(4, weights_regularizer='l2', activation_fn='relu6',
-                   padding='VALID', plan='reuse_true')
-  config.update(arg_scope_keys=['activation_fn', 'padding'],
-                custom_getter=True)
-  _check_same(config)
+  _check_same(_config(4, weights_regularizer='l2', activation_fn='relu6',
+                     padding='VALID', plan='reuse_true', custom_getter=True,
+                     arg_scope_keys=['activation_fn', 'padding']))
 
 
 # derandomize: every run tries the same examples, so a failure here is

@@ -418,6 +418,21 @@ def test_failed_write_leaves_the_original_and_no_temp_file(
     assert os.listdir(tmp_path) == ['model.py']
 
 
+def test_a_bug_in_the_rewrite_costs_the_rewrite_not_the_file(
+    tmp_path, monkeypatch):
+  path = tmp_path / 'model.py'
+  shutil.copy(DATA / 'slim_model.py', path)
+
+  def broken(sources):
+    raise RuntimeError('bug')
+
+  monkeypatch.setattr(rewrite, 'rewrite_sources', broken)
+  code, _, err = run(path, write=True)
+  assert code == 2
+  assert "internal error, left untouched: RuntimeError('bug')" in err
+  assert path.read_bytes() == (DATA / 'slim_model.py').read_bytes()
+
+
 def test_write_keeps_permissions_and_writes_through_symlinks(tmp_path):
   real = tmp_path / 'real.py'
   real.write_text('from tensorflow.contrib import slim\n')

@@ -91,8 +91,9 @@ class _Progress:
 def _diff(old, new, name):
   """Unified diff text of two sources, marking a missing final newline."""
   lines = []
+  name = name.lstrip('/')  # a/, b/ prefixes as git writes them
   for line in difflib.unified_diff(old.splitlines(True), new.splitlines(True),
-                                   'a/' + name.lstrip('/'), 'b/' + name.lstrip('/')):
+                                   'a/' + name, 'b/' + name):
     lines.append(line)
     if not line.endswith('\n'):
       lines.append('\n\\ No newline at end of file\n')
@@ -106,7 +107,12 @@ def _source_text(data):
 
 
 def _rewrite_file(path, data, rewrite):
-  """(new bytes, [(name, old, new)] to diff, Result) for one file's bytes.
+  """Rewrites one file's bytes.
+
+  Returns:
+    (new bytes, [(name, old text, new text)] to diff, rewrite.Result, cell
+    numbers of the notebook's Python cells or None for a .py file).
+
 
   Raises:
     ValueError: a notebook that is not JSON / not UTF-8.
@@ -115,7 +121,8 @@ def _rewrite_file(path, data, rewrite):
   if not path.endswith('.ipynb'):
     result = rewrite.rewrite_sources([data])
     new = result.outputs[0]
-    diffs = [(path, _source_text(data), _source_text(new))] if new != data else []
+    diffs = ([(path, _source_text(data), _source_text(new))]
+             if new != data else [])
     return new, diffs, result, None
   bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b''
   notebook = files.Notebook(data[len(bom):].decode('utf-8'))
@@ -149,6 +156,7 @@ def migrate(paths, write=False, strict=False, stdout=None, stderr=None):
   stdout = stdout or sys.stdout
   stderr = stderr or sys.stderr
   try:
+    # libcst is an extra; only the rewriting needs it.
     from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top
   except ImportError as e:
     stderr.write('contrib-compat-migrate needs libcst (%s): pip install '
@@ -218,7 +226,9 @@ def _migrate_one(path, rewrite, write, summary, stdout, progress):
 
 
 def _print_summary(summary, write, stream):
-  p = lambda text='': stream.write(text + '\n')  # pylint: disable=unnecessary-lambda-assignment
+
+  def p(text=''):
+    stream.write(text + '\n')
   p('contrib-compat-migrate: %d file%s scanned, %d %s, %d error%s' % (
       summary.scanned, '' if summary.scanned == 1 else 's',
       len(summary.changed), 'changed' if write else 'to change',

@@ -180,7 +180,8 @@ class Notebook:
       if source.lstrip().startswith('%%') or _MAGIC_MARK in source:
         continue
       self._spans.append((a, b, was_list))
-      self.cells.append((n + 1, _MAGIC.sub(r'\1' + _MAGIC_MARK + r'\2', source)))
+      masked = _MAGIC.sub(r'\1' + _MAGIC_MARK + r'\2', source)
+      self.cells.append((n + 1, masked))
 
   def replaced(self, sources):
     """The notebook text with code cell i's source set to `sources[i]`."""

@@ -52,7 +52,8 @@ FRAMEWORK_IN_TF_SLIM = frozenset([
 ])
 # tf.<name> chains never resolved against TensorFlow: looking them up would
 # import Keras or the estimator, and none of them says anything about TF1.
-_UNCHECKED_ROOTS = frozenset(['keras', 'estimator', 'compat', 'lite', 'contrib'])
+_UNCHECKED_ROOTS = frozenset(['keras', 'estimator', 'compat', 'lite',
+                              'contrib'])
 
 # Rewrite kinds, as the summary names them.
 KIND_SEPARABLE = 'layers.separable_conv2d'

@@ -52,10 +52,11 @@ ROOT_PROBE = [
 def _load(fixture_dir):
   meta = meta_graph_pb2.MetaGraphDef()
   meta.ParseFromString((fixture_dir / 'model.ckpt.meta').read_bytes())
-  reader = tf.train.load_checkpoint(str(fixture_dir / 'model.ckpt'))
-  checkpoint = {name: (shape, reader.get_variable_to_dtype_map()[name].name)
-                for name, shape in tf.train.list_variables(
-                    str(fixture_dir / 'model.ckpt'))}
+  # Both read the index only: the fixture has no data file.
+  prefix = str(fixture_dir / 'model.ckpt')
+  dtypes = tf.train.load_checkpoint(prefix).get_variable_to_dtype_map()
+  checkpoint = {name: (shape, dtypes[name].name)
+                for name, shape in tf.train.list_variables(prefix)}
   return meta, checkpoint
 
 

@@ -10,6 +10,8 @@ import stat
 import subprocess
 import sys
 
+import hypothesis
+from hypothesis import strategies as st
 import pytest
 import tf_slim
 
@@ -190,6 +192,37 @@ def test_names_with_a_comment_inside_are_reported_not_rewritten():
   assert result.outputs[0].decode() == TF_OUT + source[len(TF_IN):]
   assert [(n.line, n.advice) for n in result.notes] == [
       (2, 'a comment inside the name; use contrib_compat.layers.conv2d')]
+
+
+_LINES = [
+    'import tensorflow as tf', 'import numpy as np', '', '# a comment',
+    'slim = tf.contrib.slim  # slim', 'from tensorflow.contrib import layers',
+    'from tensorflow.contrib.framework import arg_scope, get_variables',
+    'import tensorflow.contrib.slim as slim',
+    'x = tf.contrib.layers.separable_conv2d(a, 8, 3)  # sep',
+    'y = tf.contrib.rnn.LSTMCell(3)  # rnn', 's = tf.Session()',
+    'z = tf.nn.relu(a)', 'def f():\n  # inner\n  return tf.contrib.slim.conv2d',
+    'n = tf.contrib.layers.batch_norm(z,\n    # args\n    scale=True)',
+]
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(lines=st.lists(st.sampled_from(_LINES), max_size=8),
+                  newline=st.sampled_from(['\n', '\r\n']))
+def test_any_mix_parses_keeps_comments_and_newlines_and_is_idempotent(
+    lines, newline):
+  source = newline.join('\n'.join(lines).split('\n')) + newline
+  once = rewrite.rewrite_sources([source.encode()])
+  out = once.outputs[0].decode()
+  compile(out, '<migrated>', 'exec')
+  assert rewrite.rewrite_sources(once.outputs).outputs == once.outputs
+  for line in source.splitlines():
+    if '#' in line:
+      assert line[line.index('#'):] in out
+  if newline == '\r\n':
+    assert out.count('\n') == out.count('\r\n')
+  if 'import tensorflow as tf' in lines and 'contrib.rnn' not in source:
+    assert 'contrib' not in out.replace('contrib_compat', '')
 
 
 def test_tf1_switch_only_for_tf1_code():
@@ -416,6 +449,17 @@ def test_failed_write_leaves_the_original_and_no_temp_file(
     assert 'cannot write, left untouched: No space left on device' in err
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ['model.py']
+
+
+def test_an_edit_made_during_the_run_is_not_overwritten(tmp_path):
+  path = tmp_path / 'model.py'
+  path.write_bytes(b'x = 1\n')
+  with pytest.raises(OSError, match='changed while it was being migrated'):
+    files.write_atomic(str(path), b'x = 2\n', expected=b'x = 0\n')
+  assert path.read_bytes() == b'x = 1\n'
+  assert os.listdir(tmp_path) == ['model.py']
+  files.write_atomic(str(path), b'x = 2\n', expected=b'x = 1\n')
+  assert path.read_bytes() == b'x = 2\n'
 
 
 def test_a_bug_in_the_rewrite_costs_the_rewrite_not_the_file(

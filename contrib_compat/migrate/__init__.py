@@ -213,7 +213,7 @@ def _migrate_one(path, rewrite, write, summary, stdout, progress):
   summary.changed.append(path)
   if write:
     try:
-      files.write_atomic(path, new)
+      files.write_atomic(path, new, expected=data)
     except OSError as e:
       summary.changed.pop()
       summary.errors.append((path, 'cannot write, left untouched: %s'

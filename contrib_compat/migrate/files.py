@@ -4,6 +4,7 @@ Nothing here knows about TensorFlow; the rule is that a user file is either
 left byte for byte as it was or replaced whole by a fully written, parsed
 version (never truncated, never half written).
 """
+import errno
 import json
 import os
 import re
@@ -62,7 +63,7 @@ def find_files(paths):
       yield path, 'no such file or directory'
 
 
-def write_atomic(path, data):
+def write_atomic(path, data, expected=None):
   """Replaces the file at `path` with `data` (bytes) in one step.
 
   The bytes go to a temporary file in the same directory, are flushed to
@@ -70,6 +71,13 @@ def write_atomic(path, data):
   original with os.replace, which is atomic on POSIX and Windows: a crash or
   error at any point leaves either the old file or the new one, never a
   mixture. Symbolic links are written through, not replaced.
+
+  Args:
+    path: the file to replace.
+    data: its new content.
+    expected: if given, the content the caller read: the file is only
+      replaced while it still holds exactly that, so an edit made meanwhile
+      (an editor saving, say) is never overwritten.
 
   Raises:
     OSError: the write failed; the original file is untouched and the
@@ -86,6 +94,11 @@ def write_atomic(path, data):
       f.flush()
       os.fsync(f.fileno())
     os.chmod(tmp, stat.S_IMODE(info.st_mode))
+    if expected is not None:
+      with open(real, 'rb') as f:
+        if f.read() != expected:
+          raise OSError(errno.EAGAIN, 'the file changed while it was being '
+                        'migrated; run again')
     if hasattr(os, 'chown') and (os.stat(tmp).st_uid, os.stat(tmp).st_gid) != (
         info.st_uid, info.st_gid):
       try:

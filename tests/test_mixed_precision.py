@@ -48,7 +48,10 @@ def _compare(model_fn, dtype, is_training=False):
                              atol=TOLERANCE[dtype] * scale)
   with tf2.GradientTape() as tape:
     loss = tf2.reduce_sum(tf2.cast(module(tf2.cast(x, dtype)), tf2.float32))
-    loss += tf2.add_n(module.regularization_losses)
+    # The pointwise branch regularizes the cast (compute-dtype) weights, as
+    # TF1's Keras-based layer did; the depthwise-only branch the masters.
+    loss += tf2.add_n([tf2.cast(l, tf2.float32)
+                       for l in module.regularization_losses])
   grads = tape.gradient(loss, module.trainable_variables)
   return module, grads
 

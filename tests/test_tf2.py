@@ -32,7 +32,7 @@ def small_mobilenet(images, num_classes=5, is_training=True,
         [contrib_compat.separable_conv2d],
         normalizer_fn=bn, activation_fn=tf.nn.relu6,
         weights_regularizer=lambda w: tf.multiply(
-            weight_decay, tf.nn.l2_loss(w), name='l2'),
+            tf.nn.l2_loss(w), weight_decay, name='l2'),
         normalizer_params={'is_training': is_training, 'scale': True,
                            'decay': 0.9}):
       net = contrib_compat.separable_conv2d(

@@ -123,8 +123,9 @@ def _is_import_of_a_library(value):
 class _ContribModule(types.ModuleType):
   """One `tensorflow.contrib[.x]` module: fixed names, then fall-throughs.
 
-  Attributes are looked up on use, in order, in `sources` (module names), so
-  importing contrib stays cheap and tf_slim's names appear only if it imports.
+  Attributes are looked up on use, in order, in `sources`: pairs of a module
+  name and the names taken from it (None: all public ones), so importing
+  contrib stays cheap and tf_slim's names appear only if it imports.
   """
 
   def __init__(self, dotted, doc, sources=()):
@@ -133,15 +134,18 @@ class _ContribModule(types.ModuleType):
     self._sources = tuple(sources)
 
   def _resolve(self, name):
-    for source in self._sources:
+    for source, names in self._sources:
       own = source.startswith('contrib_compat.')
+      if names is not None and name not in names:
+        continue
       module = (importlib.import_module(source) if own else
                 _tf_slim_module(source.partition('.')[2]))
       try:
         value = getattr(module, name)
       except AttributeError:
         continue
-      if not _is_import_of_a_library(value):
+      if not (_is_import_of_a_library(value) or
+              (own and name.startswith('_'))):
         return value
     raise ContribNameError(_removed_message(
         '%s.%s' % (self._dotted, name) if self._dotted else name))
@@ -154,9 +158,10 @@ class _ContribModule(types.ModuleType):
 
   def __dir__(self):
     names = set(super().__dir__())
-    for source in self._sources:
+    for source, only in self._sources:
       module = sys.modules.get(source)
-      names.update(n for n in dir(module) if not n.startswith('_') and
+      names.update(n for n in (only or dir(module)) if not n.startswith('_')
+                   and hasattr(module, n) and
                    not _is_import_of_a_library(getattr(module, n, None)))
     return sorted(names)
 
@@ -171,14 +176,16 @@ def _make_modules():
   # regularizers and optimizers tf.contrib.layers had.
   slim = _ContribModule(
       'slim', 'tf.contrib.slim: tf_slim with contrib_compat\'s layers.',
-      ('contrib_compat.slim', 'tf_slim'))
+      (('contrib_compat.slim', None), ('tf_slim', None)))
   layers = _ContribModule(
       'layers', 'tf.contrib.layers: tf_slim.layers with contrib_compat\'s '
-      'layers.', ('contrib_compat.layers', 'tf_slim.layers'))
+      'layers.', (('contrib_compat.layers', None), ('tf_slim.layers', None)))
   framework = _ContribModule(
       'framework', 'tf.contrib.framework: arg_scope and variable helpers.',
-      ('contrib_compat.argscope', 'contrib_compat.variables',
-       'tf_slim.ops.arg_scope', 'tf_slim.ops.variables'))
+      (('contrib_compat.argscope', ('arg_scope', 'add_arg_scope',
+                                    'current_arg_scope', 'has_arg_scope')),
+       ('contrib_compat.variables', ('model_variable', 'variable')),
+       ('tf_slim.ops.arg_scope', None), ('tf_slim.ops.variables', None)))
   modules = {'': contrib, 'slim': slim, 'layers': layers,
              'framework': framework}
   for name, module in modules.items():

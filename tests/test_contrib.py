@@ -151,7 +151,13 @@ def test_our_module_imports_are_not_contrib_names(installed):
     installed.slim.importlib  # pylint: disable=pointless-statement
   with pytest.raises(contrib.ContribNameError):
     installed.framework.tf  # pylint: disable=pointless-statement
+  # Only the helpers are taken from our framework-ish modules.
+  for name in ('tf_slim_attr', '_own_arg_scope_impl', 'collect_named_outputs'):
+    with pytest.raises(contrib.ContribNameError):
+      getattr(installed.framework, name)
   assert 'importlib' not in dir(installed.slim)
+  assert {'arg_scope', 'model_variable', 'get_variables'} <= set(
+      dir(installed.framework))
   assert {'conv2d', 'separable_conv2d', 'batch_norm',
           'learning'} <= set(dir(installed.slim))
 

@@ -326,6 +326,19 @@ def test_exit_status_for_clean_pending_and_errors(tmp_path):
   assert e.value.code == 2
 
 
+def test_unreadable_file_is_an_error(tmp_path, monkeypatch):
+  path = tmp_path / 'locked.py'
+  path.write_text('from tensorflow.contrib import slim\n')
+
+  def denied(name, *args, **kwargs):
+    raise PermissionError(13, 'Permission denied', name)
+
+  monkeypatch.setattr(migrate, 'open', denied, raising=False)
+  code, _, err = run(path, write=True)
+  assert code == 2
+  assert '%s: cannot read: Permission denied' % path in err
+
+
 def test_file_with_syntax_error_is_reported_and_left_byte_identical(
     tmp_path):
   bad = tmp_path / 'python2_print.py'

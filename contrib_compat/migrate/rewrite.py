@@ -138,7 +138,8 @@ def _contrib_target(rest):
       return 'contrib_compat.slim', KIND_FRAMEWORK
     if names[0] in ARG_SCOPE:
       return 'contrib_compat.' + tail, KIND_ARG_SCOPE
-    if names[0] in FRAMEWORK_IN_TF_SLIM:
+    if names[0] in FRAMEWORK_IN_TF_SLIM and _provides('contrib_compat.slim',
+                                                     names[0]):
       return 'contrib_compat.slim.' + tail, KIND_FRAMEWORK
   return None, None
 
@@ -449,7 +450,8 @@ class _ContribRewriter(cst.CSTTransformer):
       bad = [n for n in names if not _provides('contrib_compat.slim', n)]
       result = ('contrib_compat.slim', KIND_SLIM)
     elif rest == ['framework']:
-      bad = [n for n in names if n not in FRAMEWORK_IN_TF_SLIM]
+      bad = [n for n in names if n not in FRAMEWORK_IN_TF_SLIM or
+             not _provides('contrib_compat.slim', n)]
       result = ('contrib_compat' if all(n in ARG_SCOPE for n in names) else
                 'contrib_compat.slim', KIND_ARG_SCOPE if all(
                     n in ARG_SCOPE for n in names) else KIND_FRAMEWORK)

@@ -6,17 +6,18 @@ graph-mode semantics: `get_variable` reuse rules, `UPDATE_OPS`,
 track_tf1_style_variables` for this, but it lives in Keras 2 and is gone from
 Keras 3. `Tf1Module` does the same job with public `tf.compat.v1` pieces:
 
-* every call runs the model function inside a `tf.function` graph, so the
-  function sees TF1 graph semantics (a fresh variable store and fresh
-  collections per trace, exactly as if it were built in a new `tf.Graph`);
+* every call runs the model function in a `tf.compat.v1.wrap_function`
+  graph (inside a `tf.function` that caches one per input signature), so the
+  function sees TF1 graph semantics: a fresh variable store and fresh
+  collections per trace, exactly as if it were built in a new `tf.Graph`;
 * a variable creator hands out one `tf.Variable` per TF1 name, created
   eagerly on first use and reused by every later trace, so names stay the
   TF1 names (`MobilenetV1/Conv2d_0/weights`) and checkpoints map 1:1;
 * ops the model puts in `UPDATE_OPS` (batch-norm moving averages) are run
   with every call that builds them -- training calls;
-* regularization losses are recovered from `REGULARIZATION_LOSSES` of a
-  separate trace and re-evaluated on the current variable values each time
-  `regularization_losses` is read.
+* regularization losses are cut out of `REGULARIZATION_LOSSES` of a
+  separate trace as a function of the variable values, and re-evaluated on
+  the current values each time `regularization_losses` is read.
 """
 import collections
 

@@ -18,6 +18,8 @@ left its own graph behind; this module keeps all three:
 Everything goes through public `tf.compat.v1` / `tf.nn` ops; variables are made
 by `model_variable` so arg_scopes on it apply.
 """
+import contextlib
+
 import numpy as np
 import tensorflow as tf2
 import tensorflow.compat.v1 as tf
@@ -59,7 +61,15 @@ def _smart_cond(pred, true_fn, false_fn, name=None):
 def _colocate(var):
   # Graph.colocate_with, not the deprecated tf.compat.v1.colocate_with (it
   # logs). TF1 placed every moving-average update with its variable.
+  if tf.executing_eagerly():
+    # Eager updates (make_template) run at once, where the variable lives.
+    return contextlib.nullcontext()
   return tf.get_default_graph().colocate_with(var)
+
+
+def _update_op(update):
+  """The op of an update; None when executing eagerly (it has already run)."""
+  return None if tf.executing_eagerly() else update.op
 
 
 def _keras_moving_average(variable, value, momentum):
@@ -484,7 +494,7 @@ def _layer(inputs, decay, center, scale, epsilon, initializers, regularizers,
   if trainable:
     existing = tf.get_collection_ref(_UPDATE_OPS)
     for op in update_ops:
-      if op not in existing:
+      if op is not None and op not in existing:
         existing.append(op)
   for name in ('moving_mean', 'moving_variance'):
     variables.add_variable_to_collections(stats[name], collections, name)
@@ -524,8 +534,9 @@ def _layer_fused(inputs, beta, gamma, stats, decay, epsilon, is_training,
     else:
       momentum = tf.convert_to_tensor(decay)
     update_ops = [
-        _keras_moving_average(moving_mean, mean, momentum).op,
-        _keras_moving_average(moving_variance, variance, momentum).op]
+        _update_op(_keras_moving_average(moving_mean, mean, momentum)),
+        _update_op(_keras_moving_average(moving_variance, variance,
+                                         momentum))]
   return outputs, update_ops
 
 
@@ -596,10 +607,12 @@ def _layer_unfused(inputs, beta, gamma, stats, decay, epsilon, is_training,
           tf.nn.relu(moving_stddev * moving_stddev - epsilon))
 
     update_ops = [
-        _smart_cond(is_training,
-                    lambda: _keras_moving_average(moving_mean, new_mean, decay),
-                    lambda: moving_mean).op,
-        _smart_cond(is_training, variance_update, lambda: moving_variance).op]
+        _update_op(_smart_cond(
+            is_training,
+            lambda: _keras_moving_average(moving_mean, new_mean, decay),
+            lambda: moving_mean)),
+        _update_op(_smart_cond(is_training, variance_update,
+                               lambda: moving_variance))]
 
   mean = tf.cast(mean, inputs.dtype)
   variance = tf.cast(variance, inputs.dtype)

@@ -93,13 +93,19 @@ def _regularize(var, regularizer, name):
 
 def _pointwise_variable(name, keras_name, shape, dtype, initializer,
                         regularizer, trainable, variables_collections, kind):
-  created_count = len(tf.get_collection_ref(tf.GraphKeys.GLOBAL_VARIABLES))
-  var = variables.model_variable(
-      name, shape=shape, dtype=dtype, initializer=initializer,
-      trainable=trainable)
-  created = (tf.executing_eagerly() or
-             len(tf.get_collection_ref(tf.GraphKeys.GLOBAL_VARIABLES)) >
-             created_count)
+  # TF1 regularized only variables it had just created (not reused ones);
+  # a creator scope sees creation in graph mode, eager templates and
+  # tf.function alike.
+  created = []
+
+  def note_creation(next_creator, **kwargs):
+    created.append(True)
+    return next_creator(**kwargs)
+
+  with tf.variable_creator_scope(note_creation):
+    var = variables.model_variable(
+        name, shape=shape, dtype=dtype, initializer=initializer,
+        trainable=trainable)
   if regularizer is not None and created:
     _regularize(var, regularizer, keras_name)
   variables.add_variable_to_collections(var, variables_collections, kind)

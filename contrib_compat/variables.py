@@ -85,9 +85,12 @@ def add_variable_to_collections(var, variables_collections, name):
   Unlike passing `collections` to get_variable, this also files a reused
   variable, which is what the TF1 Keras-based layers did.
   """
-  collections = get_variable_collections(variables_collections, name) or []
-  # A PartitionedVariable (no public class to test for) iterates its parts.
-  parts = [var] if isinstance(var, tf2.Variable) else list(var)
+  collections = get_variable_collections(variables_collections, name)
+  if not collections:
+    return
+  # A PartitionedVariable (no public class to test for) iterates its parts; a
+  # custom getter may hand back a tensor (a cast read, in mixed precision).
+  parts = [var] if isinstance(var, (tf2.Variable, tf2.Tensor)) else list(var)
   for collection in collections:
     existing = tf.get_collection_ref(collection)
     for part in parts:

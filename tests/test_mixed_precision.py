@@ -13,12 +13,6 @@ from tests.test_tf2 import small_mobilenet
 # Relative tolerance per compute dtype (10 mantissa bits vs 7).
 TOLERANCE = {tf.float16: 2e-2, tf.bfloat16: 8e-2}
 
-_POINTWISE_BUG = pytest.mark.xfail(strict=True, reason=(
-    'variables.add_variable_to_collections iterates anything that is not a '
-    'tf.Variable (list(var)); the cast tensor a casting getter returns is '
-    'not iterable in a graph (fix proposed to the lead)'))
-
-
 def _depthwise_model(x, is_training=False):
   """The depthwise-only branch + batch_norm (no pointwise branch)."""
   net = contrib_compat.separable_conv2d(
@@ -68,7 +62,6 @@ def test_depthwise_branch_float32_masters(dtype):
   assert [l.dtype for l in module.regularization_losses] == [tf.float32]
 
 
-@_POINTWISE_BUG
 @pytest.mark.parametrize('dtype', [tf.float16, tf.bfloat16],
                          ids=['float16', 'bfloat16'])
 def test_mobilenet_float32_masters(dtype):

@@ -67,3 +67,10 @@ def test_collect_named_outputs(graph):
   variables.collect_named_outputs('c1', 'b', t)
   assert t.aliases == ['scope/a', 'b']
   assert tf.get_collection('c1') == [t, t] and tf.get_collection('c2') == [t]
+
+
+def test_add_to_collections_accepts_a_getters_tensor(graph):
+  # A casting custom getter (TF1 mixed precision) returns a tensor.
+  t = tf.cast(tf.get_variable('w', shape=[1]), tf.float16)
+  variables.add_variable_to_collections(t, ['c'], 'weights')
+  assert tf.get_collection('c') == [t]

@@ -54,14 +54,8 @@ def _call_quietly(fn, calls, tf_warnings):
   return outputs
 
 
-_EAGER_BN_BUG = pytest.mark.xfail(strict=True, reason=(
-    'normalization.py: batch_norm colocates its moving-average updates with '
-    'Graph.colocate_with and takes `.op` of them, neither of which exists '
-    'when executing eagerly (fix proposed to the lead)'))
-
-
 @pytest.mark.parametrize('in_function', [
-    pytest.param(False, id='eager', marks=_EAGER_BN_BUG),
+    pytest.param(False, id='eager'),
     pytest.param(True, id='tf_function')])
 def test_variables_created_once_and_reused_silently(in_function,
                                                     tf_warnings):
@@ -106,11 +100,6 @@ def test_template_and_graph_mode_agree():
                              rtol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'separable.py (pointwise branch) decides "just created" by '
-    'tf.executing_eagerly(), so an eager template adds the regularization '
-    'losses again on every call (a leak into the global collection); fix '
-    'proposed: detect creation with tf.variable_creator_scope'))
 def test_eager_template_adds_regularization_losses_once():
   reg = lambda w: tf.reduce_sum(w * w)  # pylint: disable=g-long-lambda
   template = tf.make_template(

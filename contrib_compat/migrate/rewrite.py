@@ -574,28 +574,66 @@ class _ImportFixer(cst.CSTTransformer):
     return updated_node.with_changes(body=body)
 
 
-def _parse(index, source):
-  """libcst module for `source` (str or bytes), checked by Python's parser.
-
-  Both must accept it: libcst to rewrite, and the running interpreter's own
-  parser so that nothing libcst tolerates but Python rejects gets written.
+def _check(index, source):
+  """The `ast` tree of `source`: the running interpreter's own parser.
 
   Raises:
-    SourceError: either parser rejects the source.
+    SourceError: Python rejects the source.
   """
   try:
     with warnings.catch_warnings():
       # Invalid escapes and the like warn at compile time; not ours to report.
       warnings.simplefilter('ignore')
-      ast.parse(source)
+      return ast.parse(source)
   except SyntaxError as e:
     raise SourceError(index, 'line %s: %s' % (e.lineno, e.msg)) from None
   except ValueError as e:  # null bytes, undecodable source
     raise SourceError(index, str(e)) from None
+
+
+def _parse(index, source):
+  """libcst module for `source` (str or bytes).
+
+  Raises:
+    SourceError: libcst cannot parse it.
+  """
   try:
     return cst.parse_module(source)
   except cst.ParserSyntaxError as e:
     raise SourceError(index, str(e).strip().splitlines()[0]) from None
+
+
+def _may_change(trees, sources):
+  """Whether the libcst passes could change or report anything.
+
+  The concrete syntax tree is slow to build and walk (seconds for a
+  3000-line module), and most files of a TF codebase need nothing: no
+  `contrib` anywhere and no TF1-only name on an `import tensorflow as tf`
+  alias. This over-approximates with Python's own (fast) parse trees.
+  """
+  if any((b'contrib' if isinstance(s, bytes) else 'contrib') in s
+         for s in sources):
+    return True
+  v2, on_v1 = set(), False
+  for node in (n for tree in trees for n in ast.walk(tree)):
+    if isinstance(node, ast.Import):
+      for alias in node.names:
+        if alias.name == 'tensorflow' and alias.asname:
+          v2.add(alias.asname)
+        on_v1 |= alias.name == 'tensorflow.compat.v1'
+    elif isinstance(node, ast.ImportFrom) and node.module == 'tensorflow.compat':
+      on_v1 |= any(alias.name == 'v1' for alias in node.names)
+  if not v2 or on_v1:
+    return False
+  for node in (n for tree in trees for n in ast.walk(tree)):
+    parts = []
+    while isinstance(node, ast.Attribute):
+      parts.append(node.attr)
+      node = node.value
+    if (isinstance(node, ast.Name) and node.id in v2 and
+        _api_of('.'.join(parts[::-1])) == 'v1'):
+      return True
+  return False
 
 
 def rewrite_sources(sources):
@@ -612,12 +650,16 @@ def rewrite_sources(sources):
   Raises:
     SourceError: a source does not parse; nothing was rewritten.
   """
+  trees = [_check(i, s) for i, s in enumerate(sources)]
+  if not _may_change(trees, sources):
+    return Result(list(sources), collections.Counter(), [])
   modules = [_parse(i, s) for i, s in enumerate(sources)]
   imports = _Imports()
   for module in modules:
     module.visit(imports)
   rewriters = [_ContribRewriter(imports, i) for i in range(len(modules))]
-  modules = [metadata.MetadataWrapper(m).visit(r)
+  # No copy: each parsed module is used only through its wrapper.
+  modules = [metadata.MetadataWrapper(m, unsafe_skip_copy=True).visit(r)
              for m, r in zip(modules, rewriters)]
   counts = collections.Counter()
   notes = []
@@ -654,6 +696,7 @@ def rewrite_sources(sources):
     out = module.bytes if isinstance(source, bytes) else module.code
     if out != source:
       try:
+        _check(i, out)
         _parse(i, out)
       except SourceError as e:
         raise AssertionError('contrib-compat-migrate produced code that does '

@@ -9,6 +9,7 @@ a local implementation with the same semantics takes over.
 """
 import contextlib
 import functools
+import importlib
 
 try:
   import tf_slim as _tf_slim
@@ -103,9 +104,11 @@ def tf_slim_attr(namespace, name, where):
     where: the module asking, for the message.
   """
   if _tf_slim is not None and not name.startswith('__'):
-    obj = _tf_slim
-    for part in filter(None, namespace.split('.')):
-      obj = getattr(obj, part)
+    # import_module, not attribute access: tf_slim's __init__ rebinds
+    # `tf_slim.layers` to the module layers/layers.py, which lacks the
+    # regularizers and initializers the tf_slim.layers package exports.
+    obj = importlib.import_module(
+        'tf_slim.' + namespace if namespace else 'tf_slim')
     try:
       return getattr(obj, name)
     except AttributeError:

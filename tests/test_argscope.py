@@ -106,3 +106,11 @@ def test_package_works_when_tf_slim_import_fails():
                           capture_output=True, text=True, timeout=300)
   assert result.returncode == 0, result.stderr[-3000:]
   assert result.stdout.strip().endswith('OK')
+
+
+def test_layers_falls_through_to_the_tf_slim_layers_package():
+  from contrib_compat import layers  # pylint: disable=g-import-not-at-top
+  assert layers.l2_regularizer is tf_slim.l2_regularizer
+  assert layers.conv2d is tf_slim.conv2d
+  with pytest.raises(AttributeError, match='does not provide it'):
+    layers.no_such_layer  # pylint: disable=pointless-statement

@@ -10,6 +10,7 @@ import datetime
 import json
 import os
 import pathlib
+import subprocess
 import sys
 import time
 import warnings
@@ -19,18 +20,36 @@ HERE = pathlib.Path(__file__).resolve().parent
 FULL = dict(sizes=(100, 1000), build_rounds={100: 3, 1000: 1},
             step_rounds=30, step_steps=1, xla_rounds=7, xla_steps=1,
             import_repeats=7)
+# The modules a layer call runs through.
+MEASURED = ('__init__', 'argscope', 'variables', 'separable')
 QUICK = dict(sizes=(20, 100), build_rounds={20: 3, 100: 1},
              step_rounds=5, step_steps=1, xla_rounds=2, xla_steps=1,
              import_repeats=3)
+
+
+def _revision():
+  """HEAD's short hash, '+changes' when the measured modules differ from it."""
+  try:
+    head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=HERE,
+                          capture_output=True, text=True,
+                          check=True).stdout.strip()
+    dirty = subprocess.run(['git', 'diff', '--quiet', 'HEAD', '--'] + [
+        'contrib_compat/%s.py' % m for m in MEASURED], cwd=HERE.parent,
+                           check=False).returncode
+  except (OSError, subprocess.CalledProcessError):
+    return 'unknown'
+  return head + ('+changes' if dirty else '')
 
 
 def _settings_text(cfg):
   rounds = ', '.join('%d rounds at %d layers' % (cfg['build_rounds'][s], s)
                      for s in cfg['sizes'])
   return ('build: %s; step: %d rounds of %d step(s) per implementation '
-          '(XLA: %d x %d); import: %d interpreters per variant.' % (
+          '(XLA: %d x %d); import: %d interpreters per variant. Code at '
+          '`%s`.' % (
               rounds, cfg['step_rounds'], cfg['step_steps'],
-              cfg['xla_rounds'], cfg['xla_steps'], cfg['import_repeats']))
+              cfg['xla_rounds'], cfg['xla_steps'], cfg['import_repeats'],
+              _revision()))
 
 
 def run(cfg, parts, log=print, tiny=False):

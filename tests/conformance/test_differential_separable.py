@@ -186,7 +186,7 @@ def test_arg_scope_and_custom_getter_match_tf_slim():
 # derandomize: every run tries the same examples, so a failure here is
 # reproducible for whoever sees it; explore more with
 # `--hypothesis-seed` after dropping derandomize, or raise max_examples.
-@hypothesis.settings(max_examples=60, deadline=None, derandomize=True,
+@hypothesis.settings(max_examples=100, deadline=None, derandomize=True,
                      suppress_health_check=[hypothesis.HealthCheck.too_slow])
 @hypothesis.given(configs())
 def test_random_configuration_matches_tf_slim(config):

@@ -38,35 +38,6 @@ from contrib_compat import replacements
 
 _ROOT = 'tensorflow.contrib'
 
-# contrib.framework names that moved into TF core; TF1 re-exported them.
-_FRAMEWORK_MOVED = {
-    'list_variables': 'tf.train.list_variables',
-    'load_variable': 'tf.train.load_variable',
-    'load_checkpoint': 'tf.train.load_checkpoint',
-    'init_from_checkpoint': 'tf.train.init_from_checkpoint',
-    'nest': 'tf.nest',
-    'convert_to_tensor_or_sparse_tensor':
-        'tf.compat.v1.convert_to_tensor_or_sparse_tensor',
-    'sort': 'tf.sort',
-    'argsort': 'tf.argsort',
-}
-# contrib.layers names that moved elsewhere (feature columns, embeddings).
-_LAYERS_MOVED = {
-    'real_valued_column': 'tf.feature_column.numeric_column',
-    'sparse_column_with_keys':
-        'tf.feature_column.categorical_column_with_vocabulary_list',
-    'sparse_column_with_hash_bucket':
-        'tf.feature_column.categorical_column_with_hash_bucket',
-    'embedding_column': 'tf.feature_column.embedding_column',
-    'bucketized_column': 'tf.feature_column.bucketized_column',
-    'crossed_column': 'tf.feature_column.crossed_column',
-    'input_from_feature_columns': 'tf.compat.v1.feature_column.input_layer',
-    'embedding_lookup_unique': 'tf.nn.embedding_lookup',
-    'layer_norm': 'tf.keras.layers.LayerNormalization (different variable '
-                  'names), or tf_slim.layer_norm',
-}
-
-
 class ContribNameError(AttributeError):
   """A `tf.contrib` name that neither TF 2 nor this package provides.
 
@@ -81,11 +52,7 @@ class ContribImportError(ImportError):
 
 def _removed_message(dotted):
   """Why `tf.contrib.<dotted>` is missing and what replaces it."""
-  head, _, leaf = dotted.rpartition('.')
-  moved = {'framework': _FRAMEWORK_MOVED, 'layers': _LAYERS_MOVED,
-           'slim': _LAYERS_MOVED}.get(head, {}).get(leaf)
-  replacement = moved or (None if head else
-                          replacements.replacement_for(dotted))
+  replacement = replacements.replacement_for(dotted)
   if replacement:
     return ('tf.contrib.%s was removed with tf.contrib in TensorFlow 2 and '
             'contrib_compat does not provide it; use %s instead.'

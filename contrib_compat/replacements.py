@@ -33,6 +33,47 @@ REPLACEMENTS = {
 }
 
 
+# contrib.framework names that moved into TF core; TF1 re-exported them.
+FRAMEWORK_MOVED = {
+    'list_variables': 'tf.train.list_variables',
+    'load_variable': 'tf.train.load_variable',
+    'load_checkpoint': 'tf.train.load_checkpoint',
+    'init_from_checkpoint': 'tf.train.init_from_checkpoint',
+    'nest': 'tf.nest',
+    'convert_to_tensor_or_sparse_tensor':
+        'tf.compat.v1.convert_to_tensor_or_sparse_tensor',
+    'sort': 'tf.sort',
+    'argsort': 'tf.argsort',
+}
+# contrib.layers names that moved elsewhere (feature columns, embeddings).
+LAYERS_MOVED = {
+    'real_valued_column': 'tf.feature_column.numeric_column',
+    'sparse_column_with_keys':
+        'tf.feature_column.categorical_column_with_vocabulary_list',
+    'sparse_column_with_hash_bucket':
+        'tf.feature_column.categorical_column_with_hash_bucket',
+    'embedding_column': 'tf.feature_column.embedding_column',
+    'bucketized_column': 'tf.feature_column.bucketized_column',
+    'crossed_column': 'tf.feature_column.crossed_column',
+    'input_from_feature_columns': 'tf.compat.v1.feature_column.input_layer',
+    'embedding_lookup_unique': 'tf.nn.embedding_lookup',
+    'layer_norm': 'tf.keras.layers.LayerNormalization (different variable '
+                  'names), or tf_slim.layer_norm',
+}
+
+
+
 def replacement_for(contrib_name):
-  """What replaces `tf.contrib.<contrib_name>`, or None if nothing known."""
-  return REPLACEMENTS.get(contrib_name.split('.')[0])
+  """What replaces `tf.contrib.<contrib_name>`, or None if nothing known.
+
+  Args:
+    contrib_name: a dotted name below tf.contrib, e.g. 'rnn.LSTMCell' or
+      'framework.nest'.
+  """
+  head, _, rest = contrib_name.partition('.')
+  leaf = rest.split('.')[0]
+  moved = {'framework': FRAMEWORK_MOVED, 'layers': LAYERS_MOVED,
+           'slim': LAYERS_MOVED}.get(head, {})
+  if leaf in moved:
+    return moved[leaf]
+  return REPLACEMENTS.get(head)

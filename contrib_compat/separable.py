@@ -5,6 +5,7 @@ depend on the Keras layers that tf.contrib (and tf-slim) delegated to. The
 graph it builds -- variable names, node names and op types, collections and
 regularization losses -- is the one tf.contrib / tf-slim 1.1.0 built.
 """
+import math
 import operator
 
 import tensorflow.compat.v1 as tf
@@ -15,10 +16,27 @@ from contrib_compat import variables
 _NHWC = 'NHWC'
 _NCHW = 'NCHW'
 
-# tf.contrib's xavier_initializer(): variance scaling over the mean of fan-in
-# and fan-out, uniform. Same limit and the same random_uniform nodes.
-_XAVIER = tf.variance_scaling_initializer(
-    scale=1.0, mode='fan_avg', distribution='uniform')
+def _xavier_uniform(shape, dtype=tf.float32, partition_info=None):
+  """tf.contrib's default `xavier_initializer()`, limit for limit.
+
+  Uniform in +-sqrt(3 / mean(fan_in, fan_out)). Written out rather than taken
+  from `tf.variance_scaling_initializer` because the two differ: contrib
+  computed the fans from the shape it was given (a partition's, for
+  partitioned variables) and its limit rounds differently in float64.
+  """
+  del partition_info  # Fans come from the part's own shape, as in TF1.
+  dtype = tf.as_dtype(dtype)
+  if not dtype.is_floating:
+    raise TypeError('Cannot create initializer for non-floating point type.')
+  fan_in = fan_out = 1.0
+  if shape:
+    fan_in = float(shape[-2]) if len(shape) > 1 else float(shape[-1])
+    fan_out = float(shape[-1])
+    for dim in shape[:-2]:
+      fan_in *= float(dim)
+      fan_out *= float(dim)
+  limit = math.sqrt(3.0 * 1.0 / ((fan_in + fan_out) / 2.0))
+  return tf.random_uniform(shape, -limit, limit, dtype)
 
 
 def _pair(value, arg_name):
@@ -82,13 +100,17 @@ def _regularize(var, regularizer, name):
   """Adds `regularizer(var)` to REGULARIZATION_LOSSES under `<name>/Regularizer`.
 
   The pointwise branch of TF1 registered its losses through Keras, under the
-  Keras weight names (`depthwise_kernel`, `pointwise_kernel`, `bias`), and only
-  for variables it had just created.
+  Keras weight names (`depthwise_kernel`, `pointwise_kernel`, `bias`), one
+  per partition of a partitioned variable, and only for variables it had just
+  created. Keras looked the collection up even for a None loss, which creates
+  the (empty) collection key.
   """
-  with tf.name_scope(name + '/Regularizer'):
-    loss = regularizer(var)
-  if loss is not None:
-    tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, loss)
+  losses = tf.get_collection_ref(tf.GraphKeys.REGULARIZATION_LOSSES)
+  for part in variables.variable_parts(var):
+    with tf.name_scope(name + '/Regularizer'):
+      loss = regularizer(part)
+    if loss is not None:
+      losses.append(loss)
 
 
 def _pointwise_variable(name, keras_name, shape, dtype, initializer,
@@ -135,7 +157,7 @@ def separable_conv2d(inputs,
                      activation_fn=tf.nn.relu,
                      normalizer_fn=None,
                      normalizer_params=None,
-                     weights_initializer=_XAVIER,
+                     weights_initializer=_xavier_uniform,
                      pointwise_initializer=None,
                      weights_regularizer=None,
                      biases_initializer=tf.zeros_initializer(),

@@ -79,6 +79,15 @@ def get_variable_collections(variables_collections, name):
   return variables_collections
 
 
+def variable_parts(var):
+  """The partitions of a partitioned variable, else `[var]`.
+
+  A PartitionedVariable (no public class to test for) iterates its parts; a
+  custom getter may also hand back a tensor (a cast read, in mixed precision).
+  """
+  return [var] if isinstance(var, (tf2.Variable, tf2.Tensor)) else list(var)
+
+
 def add_variable_to_collections(var, variables_collections, name):
   """Adds `var` (or each part of a partitioned one) to its collections.
 
@@ -88,9 +97,7 @@ def add_variable_to_collections(var, variables_collections, name):
   collections = get_variable_collections(variables_collections, name)
   if not collections:
     return
-  # A PartitionedVariable (no public class to test for) iterates its parts; a
-  # custom getter may hand back a tensor (a cast read, in mixed precision).
-  parts = [var] if isinstance(var, (tf2.Variable, tf2.Tensor)) else list(var)
+  parts = variable_parts(var)
   for collection in collections:
     existing = tf.get_collection_ref(collection)
     for part in parts:

@@ -18,7 +18,7 @@ import warnings
 HERE = pathlib.Path(__file__).resolve().parent
 
 FULL = dict(sizes=(100, 1000), build_rounds={100: 3, 1000: 1},
-            step_rounds=30, step_steps=1, xla_rounds=7, xla_steps=1,
+            step_rounds=100, step_steps=1, xla_rounds=9, xla_steps=1,
             import_repeats=7)
 # The modules a layer call runs through.
 MEASURED = ('__init__', 'argscope', 'variables', 'separable')
@@ -42,7 +42,7 @@ def _revision():
 
 
 def _settings_text(cfg):
-  rounds = ', '.join('%d rounds at %d layers' % (cfg['build_rounds'][s], s)
+  rounds = ', '.join('%d round(s) at %d layers' % (cfg['build_rounds'][s], s)
                      for s in cfg['sizes'])
   return ('build: %s; step: %d rounds of %d step(s) per implementation '
           '(XLA: %d x %d); import: %d interpreters per variant. Code at '
@@ -97,7 +97,8 @@ def main(argv=None):
   parser.add_argument('--quick', action='store_true',
                       help='small sizes, about a minute; prints only')
   parser.add_argument('--only', default='build,step,import',
-                      help='comma-separated parts (build, step, import)')
+                      help='comma-separated parts (build, step, import); a full run takes '
+                      'the others from the last benchmarks/results.json')
   parser.add_argument('--readme', action='store_true',
                       help='write README.md even with --quick')
   parser.add_argument('--no-write', action='store_true',
@@ -112,6 +113,14 @@ def main(argv=None):
   start = time.time()
   results = run(cfg, parts, log=lambda s: print(s, file=sys.stderr,
                                                  flush=True))
+  previous = HERE / 'results.json'
+  if not args.quick and previous.exists():
+    # A partial full run keeps the other parts of the last full run, so
+    # the README section stays whole.
+    old = json.loads(previous.read_text())
+    for part in results:
+      if not results[part]:
+        results[part] = old.get(part, [])
   write_readme = not args.no_write and (args.readme or not args.quick)
   body, written = write(
       results, cfg,

@@ -123,9 +123,28 @@ def test_compat_matrix_counts_junit_and_writes_a_table(tmp_path):
   assert failing == ['t.a::bad', 't.b::err']
   body = matrix.table(
       [dict(package='tensorflow-cpu', version='2.16.2', tf='2.16.2',
-            status='ran', failing=failing, **counts),
+            python='3.11', status='ran', failing=failing, date='2026-01-01',
+            source='abc1234', tests=['tests'], **counts),
        dict(package='tensorflow-cpu', version='2.13.1',
-            status='install failed')], '2026-01-01', 'abc1234', ['tests'])
-  assert '| 2.16.2 | 1 | 1 | 1 | 1 | 1 |' in body
-  assert '| 2.13.1 | install failed |' in body
-  assert '`t.a::bad`' in body and '2026-01-01' in body
+            status='install failed')])
+  assert ('| 2.16.2 | 3.11 | 1 | 1 | 1 | 1 | 1 | 2026-01-01 | `abc1234` | '
+          '`tests` |') in body
+  assert '| 2.13.1 |  | install failed |' in body
+  assert body.index('2.13.1') < body.index('2.16.2')
+  assert '`t.a::bad`' in body
+
+
+def test_compat_matrix_merges_rows_of_earlier_runs(tmp_path):
+  matrix = _compat_matrix()
+  old = tmp_path / 'old.json'
+  old.write_text('{"date": "2026-01-01", "source": "aaa", "tests": ["tests"],'
+                 ' "results": [{"package": "tensorflow-cpu", '
+                 '"version": "2.13.1", "status": "ran"}, '
+                 '{"package": "tensorflow-cpu", "version": "2.21.0", '
+                 '"status": "ran"}]}')
+  rows = matrix.load_results(old)
+  assert rows[0]['source'] == 'aaa' and rows[0]['date'] == '2026-01-01'
+  merged = matrix.merge(rows, [dict(package='tensorflow-cpu',
+                                    version='2.21.0', status='new')])
+  assert [(r['version'], r['status']) for r in merged] == [
+      ('2.13.1', 'ran'), ('2.21.0', 'new')]

@@ -72,11 +72,16 @@ def run(cfg, parts, log=print, tiny=False):
   return results
 
 
-def write(results, cfg, readme_path, chart_path, json_path):
+def write(results, cfg, readme_path, chart_path, json_path, reused=None):
   """Writes the markdown section, the chart and the raw results."""
   from benchmarks import readme, report  # pylint: disable=g-import-not-at-top
   date = datetime.date.today().isoformat()
-  body = report.markdown(settings=_settings_text(cfg), date=date, **results)
+  settings = _settings_text(cfg)
+  if reused:
+    settings += ' %s: kept from the run of %s at `%s`.' % (
+        ', '.join(reused['parts']).capitalize(), reused['date'],
+        reused['revision'])
+  body = report.markdown(settings=settings, date=date, **results)
   written = []
   if readme_path:
     written.append(readme.update_readme('perf', body,
@@ -86,7 +91,8 @@ def write(results, cfg, readme_path, chart_path, json_path):
     written.append(chart_path)
   if json_path:
     readme.write_atomically(json_path, json.dumps(
-        dict(date=date, settings=cfg, **results), indent=1,
+        dict(date=date, revision=_revision(), settings=cfg, **results),
+        indent=1,
         default=str) + '\n')
     written.append(json_path)
   return body, written
@@ -114,19 +120,24 @@ def main(argv=None):
   results = run(cfg, parts, log=lambda s: print(s, file=sys.stderr,
                                                  flush=True))
   previous = HERE / 'results.json'
+  reused = None
   if not args.quick and previous.exists():
     # A partial full run keeps the other parts of the last full run, so
     # the README section stays whole.
     old = json.loads(previous.read_text())
+    reused = dict(parts=[], date=old.get('date', '?'),
+                  revision=old.get('revision', '?'))
     for part in results:
-      if not results[part]:
-        results[part] = old.get(part, [])
+      if not results[part] and old.get(part):
+        results[part] = old[part]
+        reused['parts'].append(part)
   write_readme = not args.no_write and (args.readme or not args.quick)
   body, written = write(
       results, cfg,
       readme_path=(HERE.parent / 'README.md') if write_readme else None,
       chart_path=None if args.no_write else HERE / 'build_time.png',
-      json_path=None if args.no_write or args.quick else HERE / 'results.json')
+      json_path=None if args.no_write or args.quick else HERE / 'results.json',
+      reused=reused if reused and reused['parts'] else None)
   print(body)
   print('\n%.0f s; wrote: %s' % (time.time() - start,
                                  ', '.join(map(str, written)) or 'nothing'),

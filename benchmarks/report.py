@@ -1,5 +1,6 @@
 """Markdown tables, targets and the build-time chart from benchmark results."""
 import platform
+import textwrap
 
 import tensorflow as tf2
 
@@ -158,6 +159,10 @@ def markdown(build=(), step=(), imports=(), settings='', date=''):
   if imports:
     parts += ['Import cost (fresh interpreters):', '', import_table(imports),
               '']
+  # Prose wrapped like the rest of the README; tables stay one row a line.
+  parts = [part if part.startswith(('|', '!', '- ')) else
+           textwrap.fill(part, 79, break_on_hyphens=False,
+                         break_long_words=False) for part in parts]
   return '\n'.join(parts).rstrip('\n')
 
 

@@ -45,11 +45,9 @@ def _settings_text(cfg):
   rounds = ', '.join('%d round(s) at %d layers' % (cfg['build_rounds'][s], s)
                      for s in cfg['sizes'])
   return ('build: %s; step: %d rounds of %d step(s) per implementation '
-          '(XLA: %d x %d); import: %d interpreters per variant. Code at '
-          '`%s`.' % (
+          '(XLA: %d x %d); import: %d interpreters per variant.' % (
               rounds, cfg['step_rounds'], cfg['step_steps'],
-              cfg['xla_rounds'], cfg['xla_steps'], cfg['import_repeats'],
-              _revision()))
+              cfg['xla_rounds'], cfg['xla_steps'], cfg['import_repeats']))
 
 
 def run(cfg, parts, log=print, tiny=False):
@@ -72,15 +70,19 @@ def run(cfg, parts, log=print, tiny=False):
   return results
 
 
-def write(results, cfg, readme_path, chart_path, json_path, reused=None):
-  """Writes the markdown section, the chart and the raw results."""
+def write(results, cfg, readme_path, chart_path, json_path, measured=None):
+  """Writes the markdown section, the chart and the raw results.
+
+  `measured` maps each part to when and on which code it was measured
+  (parts kept from an earlier run keep theirs); default: today, HEAD.
+  """
   from benchmarks import readme, report  # pylint: disable=g-import-not-at-top
   date = datetime.date.today().isoformat()
-  settings = _settings_text(cfg)
-  if reused:
-    settings += ' %s: kept from the run of %s at `%s`.' % (
-        ', '.join(reused['parts']).capitalize(), reused['date'],
-        reused['revision'])
+  now = '%s at `%s`' % (date, _revision())
+  measured = dict({part: now for part in results if results[part]},
+                  **(measured or {}))
+  settings = _settings_text(cfg) + ' Measured: %s.' % '; '.join(
+      '%s %s' % (part, measured[part]) for part in results if results[part])
   body = report.markdown(settings=settings, date=date, **results)
   written = []
   if readme_path:
@@ -91,7 +93,7 @@ def write(results, cfg, readme_path, chart_path, json_path, reused=None):
     written.append(chart_path)
   if json_path:
     readme.write_atomically(json_path, json.dumps(
-        dict(date=date, revision=_revision(), settings=cfg, **results),
+        dict(date=date, measured=measured, settings=cfg, **results),
         indent=1,
         default=str) + '\n')
     written.append(json_path)
@@ -120,24 +122,23 @@ def main(argv=None):
   results = run(cfg, parts, log=lambda s: print(s, file=sys.stderr,
                                                  flush=True))
   previous = HERE / 'results.json'
-  reused = None
+  kept = {}
   if not args.quick and previous.exists():
     # A partial full run keeps the other parts of the last full run, so
-    # the README section stays whole.
+    # the README section stays whole; each part says when it was measured.
     old = json.loads(previous.read_text())
-    reused = dict(parts=[], date=old.get('date', '?'),
-                  revision=old.get('revision', '?'))
     for part in results:
       if not results[part] and old.get(part):
         results[part] = old[part]
-        reused['parts'].append(part)
+        kept[part] = old.get('measured', {}).get(part, '%s at `%s`' % (
+            old.get('date', '?'), old.get('revision', '?')))
   write_readme = not args.no_write and (args.readme or not args.quick)
   body, written = write(
       results, cfg,
       readme_path=(HERE.parent / 'README.md') if write_readme else None,
       chart_path=None if args.no_write else HERE / 'build_time.png',
       json_path=None if args.no_write or args.quick else HERE / 'results.json',
-      reused=reused if reused and reused['parts'] else None)
+      measured=kept)
   print(body)
   print('\n%.0f s; wrote: %s' % (time.time() - start,
                                  ', '.join(map(str, written)) or 'nothing'),

@@ -11,6 +11,10 @@ from tests.test_tf2 import images
 from tests.test_tf2 import randomize
 
 keras = pytest.importorskip('keras', reason='Keras 3 is not installed')
+if int(keras.__version__.split('.')[0]) < 3:
+  # TF 2.13-2.15 ship Keras 2; to_keras targets Keras 3's layers and says so.
+  pytest.skip('to_keras needs Keras 3, found Keras %s' % keras.__version__,
+              allow_module_level=True)
 PACKAGE = pathlib.Path(contrib_compat.__file__).resolve().parent
 
 

@@ -7,7 +7,7 @@ Only modules with no drop-in here are listed: `layers`, `slim` and
 
 REPLACEMENTS = {
     'rnn': 'tf.compat.v1.nn.rnn_cell (cells) and tf.compat.v1.nn.dynamic_rnn',
-    'cudnn_rnn': 'tf.compat.v1.keras.layers.CuDNNLSTM / CuDNNGRU',
+    'cudnn_rnn': 'tf.keras.layers.LSTM / GRU (cuDNN kernels on a GPU)',
     'seq2seq': 'tensorflow_addons.seq2seq',
     'losses': 'tf.compat.v1.losses',
     'metrics': 'tf.compat.v1.metrics',
@@ -16,8 +16,9 @@ REPLACEMENTS = {
     'data': 'tf.data',
     'distributions': 'tensorflow_probability.distributions',
     'image': 'tf.image, or tensorflow_addons.image',
-    'learn': 'tf.estimator',
-    'estimator': 'tf.estimator',
+    # The Estimator API itself left TensorFlow in 2.16.
+    'learn': 'Keras (tf.keras); Estimators are gone since TF 2.16',
+    'estimator': 'Keras (tf.keras); Estimators are gone since TF 2.16',
     'tpu': 'tf.compat.v1.tpu and tf.distribute.TPUStrategy',
     'quantize': 'tensorflow_model_optimization.quantization',
     'summary': 'tf.compat.v1.summary',
@@ -38,7 +39,7 @@ FRAMEWORK_MOVED = {
     'list_variables': 'tf.train.list_variables',
     'load_variable': 'tf.train.load_variable',
     'load_checkpoint': 'tf.train.load_checkpoint',
-    'init_from_checkpoint': 'tf.train.init_from_checkpoint',
+    'init_from_checkpoint': 'tf.compat.v1.train.init_from_checkpoint',
     'nest': 'tf.nest',
     'convert_to_tensor_or_sparse_tensor':
         'tf.compat.v1.convert_to_tensor_or_sparse_tensor',

@@ -1,5 +1,8 @@
 """Tests for contrib_compat/replacements.py."""
+import re
+
 import pytest
+import tensorflow as tf
 
 from contrib_compat import replacements
 
@@ -19,3 +22,23 @@ def test_known_replacements(name, expected):
                                   'layers.separable_conv2d'])
 def test_unknown_or_provided_names_have_none(name):
   assert replacements.replacement_for(name) is None
+
+
+def _named_tf_paths():
+  tables = {name: table for name, table in vars(replacements).items()
+            if name.isupper() and isinstance(table, dict)}
+  return sorted({(name, key, path)
+                 for name, table in tables.items()
+                 for key, text in table.items()
+                 for path in re.findall(r'\btf(?:\.\w+)+', text)})
+
+
+@pytest.mark.parametrize('table,key,path', _named_tf_paths())
+def test_named_tensorflow_replacements_exist(table, key, path):
+  # An error message that names a replacement the user cannot find is worse
+  # than none (tf.estimator left TF in 2.16).
+  del table, key
+  obj = tf
+  for part in path.split('.')[1:]:
+    assert hasattr(obj, part), path
+    obj = getattr(obj, part)

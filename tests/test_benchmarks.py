@@ -148,3 +148,11 @@ def test_compat_matrix_merges_rows_of_earlier_runs(tmp_path):
                                     version='2.21.0', status='new')])
   assert [(r['version'], r['status']) for r in merged] == [
       ('2.13.1', 'ran'), ('2.21.0', 'new')]
+
+
+def test_compat_matrix_rejects_an_option_given_as_a_version(capsys):
+  matrix = _compat_matrix()
+  with pytest.raises(SystemExit) as exit_info:
+    matrix.main(['--', '2.16.2', '--list'])
+  assert exit_info.value.code == 2
+  assert "not a TensorFlow version: '--list'" in capsys.readouterr().err

@@ -19,9 +19,9 @@ is split at its first `=`.
 
 Exit status: 0 clean, 1 differences found (diff), 2 usage or I/O errors.
 
-Not covered: partitioned variables (`get_variable(..., partitioner=...)`);
-the model side lists their parts (`w/part_0`) where the checkpoint has `w`,
-and the converted checkpoint stores every tensor whole.
+A partitioned variable (`get_variable(..., partitioner=...)`) is compared
+whole, under its full name and shape, because that is how a TF1 `Saver`
+stores it; the converted checkpoint likewise stores every tensor whole.
 """
 import argparse
 import glob
@@ -241,7 +241,9 @@ def model_variables(spec, input_shape, input_dtype='float32'):
     input_dtype: dtype name of the placeholder.
 
   Returns:
-    {name: (shape list, dtype name)} for tf.compat.v1.global_variables().
+    {name: (shape list, dtype name)} for tf.compat.v1.global_variables(),
+    the parts of a partitioned variable as one whole variable (its full name
+    and shape), as a `Saver` writes them.
 
   Raises:
     CkptError: if the function cannot be found or fails to build.
@@ -256,9 +258,17 @@ def model_variables(spec, input_shape, input_dtype='float32'):
     except Exception as e:  # pylint: disable=broad-except
       raise CkptError('--model %r: building the model failed: %s: %s'
                       % (spec, type(e).__name__, e)) from e
-    variables = v1.global_variables()
-  return {v.name[:-2] if v.name.endswith(':0') else v.name:
-          (v.shape.as_list(), v.dtype.base_dtype.name) for v in variables}
+    found = {}
+    for v in v1.global_variables():
+      # VariableDef.save_slice_info_def says what a part is part of.
+      whole = v.to_proto().save_slice_info_def
+      if whole.full_name:
+        found[whole.full_name] = (list(whole.full_shape),
+                                  v.dtype.base_dtype.name)
+      else:
+        found[v.name[:-2] if v.name.endswith(':0') else v.name] = (
+            v.shape.as_list(), v.dtype.base_dtype.name)
+  return found
 
 
 # --------------------------------------------------------------------------

@@ -37,6 +37,17 @@ def small_model_wider(inputs):
                              scope='dw')
 
 
+def small_model_partitioned(inputs):
+  # A TF1 Saver stores each partitioned variable whole, under its own name.
+  with tf.variable_scope('', partitioner=tf.fixed_size_partitioner(2)):
+    return small_model(inputs)
+
+
+def small_model_partitioned_wider(inputs):
+  with tf.variable_scope('', partitioner=tf.fixed_size_partitioner(2)):
+    return small_model_wider(inputs)
+
+
 def run(*argv):
   """Runs the CLI in process; returns (exit status, stdout text)."""
   out = io.StringIO()
@@ -185,6 +196,19 @@ def test_diff_scope_filter_limits_both_sides(small_ckpt):
                               '--scope-filter', '^(sep|dw)/')
   assert status == 0 and result['matched'] == 5
   assert result['compared_model'] == 5
+
+
+def test_diff_compares_partitioned_variables_whole(small_ckpt, tmp_path):
+  prefix = tmp_path / 'partitioned' / 'model.ckpt'
+  save(small_model_partitioned, prefix)
+  stored = dict(tf.train.list_variables(str(prefix)))
+  assert stored['sep/pointwise_weights'] == [1, 1, 3, 8]  # whole, no parts
+  for checkpoint in (prefix, small_ckpt[0]):  # either model's checkpoint
+    status, result = diff_small(checkpoint, 'small_model_partitioned')
+    assert status == 0 and result['matched'] == 5, result
+  status, result = diff_small(prefix, 'small_model_partitioned_wider')
+  assert status == 1
+  assert 'sep/pointwise_weights' in {m['name'] for m in result['mismatched']}
 
 
 def test_diff_model_from_file_path(small_ckpt, tmp_path):

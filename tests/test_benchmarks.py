@@ -156,3 +156,14 @@ def test_compat_matrix_rejects_an_option_given_as_a_version(capsys):
     matrix.main(['--', '2.16.2', '--list'])
   assert exit_info.value.code == 2
   assert "not a TensorFlow version: '--list'" in capsys.readouterr().err
+
+
+def test_compat_matrix_names_the_core_selection(tmp_path):
+  matrix = _compat_matrix()
+  row = dict(package='tensorflow-cpu', version='2.14.1', tf='2.14.1',
+             python='3.11', status='ran', failing=[], date='2026-01-01',
+             source='abc1234', tests=list(matrix.CORE_TESTS), passed=1,
+             failed=0, errors=0, skipped=0, xfailed=0)
+  body = matrix.table([row])
+  assert '| `abc1234` | `core` |' in body
+  assert '`core`: `tests/test_separable.py`' in body

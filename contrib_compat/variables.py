@@ -100,9 +100,13 @@ def add_variable_to_collections(var, variables_collections, name):
   parts = variable_parts(var)
   for collection in collections:
     existing = tf.get_collection_ref(collection)
+    # By identity: `in` would call Variable.__eq__, which under TF 2
+    # behaviour inside a tf.function builds an Equal op instead of a bool.
+    present = {id(item) for item in existing}
     for part in parts:
-      if part not in existing:
+      if id(part) not in present:
         existing.append(part)
+        present.add(id(part))
 
 
 def collect_named_outputs(collections, alias, outputs):

@@ -113,3 +113,25 @@ def test_eager_template_adds_regularization_losses_once():
     assert len(ref) - before == 2  # depthwise and pointwise kernels
   finally:
     del ref[before:]
+
+
+def test_variables_collections_inside_tf_function():
+  # Filing a variable in `variables_collections` checks whether it is already
+  # there; comparing variables with `==` inside a tf.function builds an Equal
+  # op, which once made this raise OperatorNotAllowedInGraphError.
+  collections = {'weights': ['mine'], 'biases': ['mine'],
+                 'moving_mean': ['mine'], 'beta': ['mine']}
+
+  def layers(x):
+    net = contrib_compat.separable_conv2d(
+        x, 4, [3, 3], variables_collections=collections, scope='pointwise')
+    net = contrib_compat.separable_conv2d(
+        net, None, [3, 3], variables_collections=['mine'], scope='depthwise')
+    return contrib_compat.batch_norm(
+        net, is_training=True, variables_collections=collections, scope='bn')
+
+  template = tf.make_template('net', layers)
+  fn = tf2.function(template, autograph=False)
+  for _ in range(2):
+    assert fn(images(size=8)).shape == (4, 8, 8, 4)
+  assert len(template.variables) == 8

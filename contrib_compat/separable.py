@@ -56,6 +56,24 @@ def _pair(value, arg_name):
   return pair
 
 
+def _positive_int(value, arg_name):
+  """`value` as an int >= 1; TypeError / ValueError naming `arg_name`.
+
+  TF1 raised the same exception types, but from deep inside shape handling
+  and without the argument's name (or, for 0, built a layer with no output
+  channels).
+  """
+  try:
+    number = operator.index(value)
+  except TypeError:
+    raise TypeError('separable_conv2d: `%s` must be an int, got %r'
+                    % (arg_name, value)) from None
+  if number < 1:
+    raise ValueError('separable_conv2d: `%s` must be at least 1, got %r'
+                     % (arg_name, value))
+  return number
+
+
 def _check_padding(padding, pointwise):
   """The padding string for tf.nn; the branches accepted different spellings.
 
@@ -220,9 +238,11 @@ def separable_conv2d(inputs,
   Raises:
     ValueError: if `data_format` is neither 'NHWC' nor 'NCHW', `inputs` is not
       rank 4 or has an unknown channel dimension, `padding`, `kernel_size`,
-      `stride` or `rate` is malformed, `rate > 1` is combined with
-      `stride > 1`, or `reuse=True` finds no variables to reuse.
-    TypeError: if `inputs` is not of a floating point type.
+      `stride` or `rate` is malformed, `num_outputs` or `depth_multiplier` is
+      below 1, `rate > 1` is combined with `stride > 1`, or `reuse=True` finds
+      no variables to reuse.
+    TypeError: if `inputs` is not of a floating point type, or `num_outputs`
+      or `depth_multiplier` is not an int.
   """
   if data_format not in (_NCHW, _NHWC):
     raise ValueError('data_format has to be either NCHW or NHWC.')
@@ -236,6 +256,9 @@ def separable_conv2d(inputs,
           'a float16, bfloat16, float32 or float64 tensor is needed'
           % dtype.name)
     pointwise = num_outputs is not None
+    if pointwise:
+      num_outputs = _positive_int(num_outputs, 'num_outputs')
+    depth_multiplier = _positive_int(depth_multiplier, 'depth_multiplier')
     kernel_h, kernel_w = _pair(kernel_size, 'kernel_size')
     strides = _pair(stride, 'stride')
     rates = _pair(rate, 'rate')

@@ -385,6 +385,26 @@ def test_malformed_pairs(graph, arg, value):
     separable_conv2d(_images(), 4, **kwargs)
 
 
+@pytest.mark.parametrize('arg', ['num_outputs', 'depth_multiplier'])
+@pytest.mark.parametrize('value,error,message', [
+    (0, ValueError, 'must be at least 1, got 0'),
+    (-2, ValueError, 'must be at least 1, got -2'),
+    (2.0, TypeError, 'must be an int, got 2.0'),
+    ('3', TypeError, "must be an int, got '3'")])
+def test_bad_channel_counts(graph, arg, value, error, message):
+  kwargs = {'num_outputs': 4, arg: value}
+  with pytest.raises(error, match='`%s` %s' % (arg, message)):
+    separable_conv2d(_images(), kernel_size=3, **kwargs)
+
+
+@pytest.mark.parametrize('num_outputs', [None, 4])
+def test_integral_channel_counts_accepted(graph, num_outputs):
+  # TF1 took anything with __index__ here, numpy integers included.
+  y = separable_conv2d(_images(), num_outputs and np.int64(num_outputs), 3,
+                       depth_multiplier=np.int32(2))
+  assert y.shape.as_list()[-1] == (num_outputs or 6)
+
+
 @pytest.mark.parametrize('num_outputs', [None, 4])
 def test_rate_with_stride(graph, num_outputs):
   with pytest.raises(ValueError, match='`rate` > 1 cannot be combined with '

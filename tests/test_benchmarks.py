@@ -167,3 +167,36 @@ def test_compat_matrix_names_the_core_selection(tmp_path):
   body = matrix.table([row])
   assert '| `abc1234` | `core` |' in body
   assert '`core`: `tests/test_separable.py`' in body
+
+
+def test_compat_matrix_versions_after_a_selection_stay_versions():
+  # `--tests core 2.14.1` once read 2.14.1 as a test path, ran every release
+  # with no tests and recorded 0 passed.
+  args = _compat_matrix().parse_args(['--tests', 'core', '2.14.1', '2.15.1'])
+  assert args.versions == ['2.14.1', '2.15.1']
+  assert args.tests == _compat_matrix().CORE_TESTS
+
+
+def test_compat_matrix_tests_resolve_to_existing_paths(capsys):
+  matrix = _compat_matrix()
+  assert matrix.parse_args([]).tests == ['tests']
+  args = matrix.parse_args(['--tests', 'tests/test_argscope.py', '--tests',
+                            'tests/test_variables.py::test_x', '2.21.0'])
+  assert args.tests == ['tests/test_argscope.py',
+                        'tests/test_variables.py::test_x']
+  with pytest.raises(SystemExit):
+    matrix.parse_args(['--tests', 'tests/no_such_test.py', '2.21.0'])
+  assert 'no such test path: tests/no_such_test.py' in capsys.readouterr().err
+
+
+def test_compat_matrix_counts_only_runs_that_ran(tmp_path):
+  matrix = _compat_matrix()
+  junit = tmp_path / 'junit.xml'
+  junit.write_text('<testsuites><testsuite><testcase classname="t" name="a"/>'
+                   '</testsuite></testsuites>')
+  assert matrix._test_outcome(1, junit)['status'] == 'ran'  # pylint: disable=protected-access
+  assert matrix._test_outcome(0, junit)['passed'] == 1  # pylint: disable=protected-access
+  # pytest 4: a path it could not find; 5: nothing collected.
+  assert matrix._test_outcome(4, junit) == {'status': 'pytest exit 4'}  # pylint: disable=protected-access
+  assert matrix._test_outcome(0, tmp_path / 'none.xml') == {  # pylint: disable=protected-access
+      'status': 'pytest exit 0'}

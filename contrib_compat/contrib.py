@@ -9,10 +9,12 @@ TF1 code reaches contrib in three ways, and all three must work unchanged:
 `install()` sets a `contrib` attribute on `tensorflow` and
 `tensorflow.compat.v1` (plain `setattr`: both accept new attributes, and TF's
 lazy module wrapper forwards it to the wrapped module) and registers the
-provided modules in `sys.modules`. A finder on `sys.meta_path` answers imports
-of every other `tensorflow.contrib.*` name with an ImportError naming the
-replacement, and `tensorflow.contrib.slim.<sub>` (e.g. `slim.nets`) with the
-matching tf_slim module. `uninstall()` removes all of it.
+provided modules in `sys.modules`. A finder on `sys.meta_path` answers
+`tensorflow.contrib.slim.<sub>` (e.g. `slim.nets`) with the matching tf_slim
+module, contrib's implementation modules (`tensorflow.contrib.layers.python.
+layers`, `...slim.python.slim.nets.resnet_v1`) with the module standing for
+them, and every other `tensorflow.contrib.*` name with an ImportError naming
+the replacement. `uninstall()` removes all of it.
 
 What the modules offer:
   * `tf.contrib.slim`, `tf.contrib.layers`: this package's `separable_conv2d`
@@ -168,7 +170,7 @@ def _make_modules():
 
 
 class _AliasModule(types.ModuleType):
-  """`tensorflow.contrib.slim.<x>`: forwards to tf_slim's module `<x>`."""
+  """A module below `tensorflow.contrib` forwarding to the one it stands for."""
 
   def __init__(self, name, target):
     super().__init__(name, target.__doc__)
@@ -184,23 +186,38 @@ class _AliasModule(types.ModuleType):
 
 
 class _ContribFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-  """Answers imports below `tensorflow.contrib` that sys.modules lacks."""
+  """Answers imports below `tensorflow.contrib` that sys.modules lacks.
+
+  contrib's implementation modules (`tensorflow.contrib.layers.python.layers`,
+  `tensorflow.contrib.slim.python.slim.nets.resnet_v1`, ...) become aliases
+  of the contrib module or tf_slim module standing for them; anything else
+  raises ContribImportError naming the replacement.
+  """
+
+  def __init__(self, modules):
+    self._modules = modules
+
+  def _target(self, fullname):
+    where = replacements.implementation_module(fullname[len(_ROOT) + 1:])
+    if where in self._modules:
+      return self._modules[where]
+    if where is not None:
+      return _tf_slim_module(where[len('tf_slim.'):])
+    return None
 
   def find_spec(self, fullname, path=None, target=None):
     del path, target
     if not fullname.startswith(_ROOT + '.'):
       return None
-    dotted = fullname[len(_ROOT) + 1:]
-    if dotted.startswith('slim.'):
-      target = _tf_slim_module(dotted[len('slim.'):])
-      if target is not None:
-        return importlib.util.spec_from_loader(
-            fullname, self, is_package=hasattr(target, '__path__'))
-    raise ContribImportError(_removed_message(dotted), name=fullname)
+    module = self._target(fullname)
+    if module is None:
+      raise ContribImportError(_removed_message(fullname[len(_ROOT) + 1:]),
+                               name=fullname)
+    return importlib.util.spec_from_loader(
+        fullname, self, is_package=hasattr(module, '__path__'))
 
   def create_module(self, spec):
-    return _AliasModule(
-        spec.name, _tf_slim_module(spec.name[len(_ROOT + '.slim.'):]))
+    return _AliasModule(spec.name, self._target(spec.name))
 
   def exec_module(self, module):
     del module  # the alias forwards everything; nothing to run
@@ -248,7 +265,7 @@ def install():
     modules = _make_modules()
     from contrib_compat import slim_repair  # pylint: disable=g-import-not-at-top
     repair = slim_repair.repair_tf_slim()
-    finder = _ContribFinder()
+    finder = _ContribFinder(modules)
     for name, module in modules.items():
       sys.modules[module.__name__] = module
     sys.meta_path.insert(0, finder)

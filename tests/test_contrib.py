@@ -101,6 +101,46 @@ def test_import_statements(installed):
       importlib.import_module('tf_slim.nets.resnet_v1').resnet_v1_50)
 
 
+def test_implementation_module_imports(installed, graph):
+  # TF1 code often imported contrib's implementation modules directly.
+  del installed
+  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib.layers.python.layers import layers as layers_lib
+  from tensorflow.contrib.layers.python.layers import initializers
+  from tensorflow.contrib.layers.python.layers.layers import batch_norm
+  from tensorflow.contrib.framework.python.ops import arg_scope, variables
+  from tensorflow.contrib.framework.python.ops.arg_scope import add_arg_scope
+  from tensorflow.contrib.slim.python.slim.nets import resnet_v1
+  import tensorflow.contrib.slim.python.slim.nets.resnet_utils as utils
+  # pylint: enable=g-import-not-at-top
+  assert layers_lib.separable_conv2d is cc.separable_conv2d
+  assert batch_norm is layers_lib.batch_norm is cc.batch_norm
+  assert arg_scope is cc.arg_scope and add_arg_scope is tf_slim.add_arg_scope
+  assert initializers.xavier_initializer is tf_slim.xavier_initializer
+  assert variables.get_variables_to_restore is (
+      tf_slim.get_variables_to_restore)
+  assert utils.subsample is importlib.import_module(
+      'tf_slim.nets.resnet_utils').subsample
+  # resnet_v1 reaches batch_norm through tf_slim, which install() repaired.
+  with arg_scope(resnet_v1.resnet_arg_scope()):
+    net, _ = resnet_v1.resnet_v1_50(tf.zeros([1, 64, 64, 3]), 10)
+  assert net.shape.as_list() == [1, 1, 1, 10]
+
+
+@pytest.mark.parametrize('statement,name', [
+    ('import tensorflow.contrib.layers.python.ops.sparse_ops',
+     'layers.python.ops'),
+    ('from tensorflow.contrib.framework.python.ops import audio_ops',
+     'framework.python.ops.audio_ops')])
+def test_implementation_modules_without_a_stand_in(installed, statement,
+                                                   name):
+  del installed
+  with pytest.raises(contrib.ContribImportError,
+                     match=r'tf\.contrib\.%s does not exist' %
+                     name.replace('.', r'\.')):
+    exec(statement, {})  # pylint: disable=exec-used
+
+
 @pytest.mark.parametrize('namespace', ['slim', 'layers'])
 def test_layers_are_ours(installed, namespace):
   module = getattr(installed, namespace)
@@ -266,6 +306,8 @@ def test_install_without_tf_slim():
       assert arg_scope is cc.arg_scope
       assert tf.contrib.slim.separable_conv2d is cc.separable_conv2d
       assert tf.contrib.layers.separable_convolution2d is cc.separable_conv2d
+      from tensorflow.contrib.layers.python.layers import layers as lib
+      assert lib.separable_conv2d is cc.separable_conv2d
       try:
         tf.contrib.slim.conv2d
       except AttributeError as e:

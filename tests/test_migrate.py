@@ -19,6 +19,7 @@ import contrib_compat
 import contrib_compat.slim
 from contrib_compat import migrate
 from contrib_compat.migrate import files
+from contrib_compat import slim_repair
 from contrib_compat.migrate import rewrite
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -29,6 +30,7 @@ TF_IN = 'import tensorflow as tf\n'
 TF_OUT = 'import tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()\n'
 CC = 'import contrib_compat\n'
 CC_SLIM = 'import contrib_compat.slim\n'
+REPAIR = 'import contrib_compat\ncontrib_compat.repair_tf_slim()\n'
 
 
 def run(*paths, write=False, strict=False):
@@ -54,7 +56,12 @@ def bind(source):
   code = source.replace(TF_OUT, '')
   assert 'disable_v2_behavior' not in code and 'tensorflow' not in code
   namespace = {'tf': tf}
-  exec(compile(code, '<migrated>', 'exec'), namespace)  # pylint: disable=exec-used
+  repaired = slim_repair.is_repaired()
+  try:
+    exec(compile(code, '<migrated>', 'exec'), namespace)  # pylint: disable=exec-used
+  finally:
+    if not repaired:  # the snippet's repair_tf_slim() must not outlive it
+      slim_repair.undo_tf_slim_repair()
   return namespace
 
 
@@ -122,10 +129,52 @@ CASES = [
     ('import tensorflow.contrib.framework as contrib_framework\n',
      'from contrib_compat import slim as contrib_framework\n',
      {'contrib_framework': contrib_compat.slim}),
+    # tf_slim's nets call tf_slim's batch_norm, broken since TF 2.13: a file
+    # importing them gets the repair.
     ('from tensorflow.contrib.slim.nets import resnet_utils\n',
-     'from tf_slim.nets import resnet_utils\n', {}),
+     'from tf_slim.nets import resnet_utils\n' + REPAIR,
+     {'resnet_utils': importlib.import_module('tf_slim.nets.resnet_utils')}),
     ('import tensorflow.contrib.slim.nets as nets\n',
-     'import tf_slim.nets as nets\n', {}),
+     'import tf_slim.nets as nets\n' + REPAIR,
+     {'nets': importlib.import_module('tf_slim.nets')}),
+    # contrib's implementation modules, imported directly by much TF1 code.
+    ('from tensorflow.contrib.layers.python.layers import layers as lib\n',
+     'from contrib_compat import layers as lib\n',
+     {'lib': contrib_compat.layers}),
+    ('import tensorflow.contrib.layers.python.layers.layers as lib\n',
+     'from contrib_compat import layers as lib\n',
+     {'lib': contrib_compat.layers}),
+    ('from tensorflow.contrib.layers.python.layers.layers import batch_norm\n',
+     'from contrib_compat import batch_norm\n',
+     {'batch_norm': contrib_compat.batch_norm}),
+    ('from tensorflow.contrib.layers.python.layers import initializers\n',
+     'from tf_slim.layers import initializers\n' + REPAIR,
+     {'initializers': importlib.import_module('tf_slim.layers.initializers')}),
+    ('from tensorflow.contrib.framework.python.ops import arg_scope\n',
+     'from contrib_compat import arg_scope\n',
+     {'arg_scope': contrib_compat.arg_scope}),
+    ('from tensorflow.contrib.framework.python.ops import arg_scope, '
+     'arg_scoped_arguments\n',
+     'from contrib_compat.slim import arg_scope, arg_scoped_arguments\n',
+     {'arg_scope': contrib_compat.arg_scope,
+      'arg_scoped_arguments': tf_slim.arg_scoped_arguments}),
+    ('from tensorflow.contrib.framework.python.ops.arg_scope import '
+     'add_arg_scope\n',
+     'from tf_slim.ops.arg_scope import add_arg_scope\n' + REPAIR,
+     {'add_arg_scope': contrib_compat.add_arg_scope}),
+    ('from tensorflow.contrib.slim.python.slim.nets import resnet_v1\n',
+     'from tf_slim.nets import resnet_v1\n' + REPAIR,
+     {'resnet_v1': importlib.import_module('tf_slim.nets.resnet_v1')}),
+    ('import tensorflow.contrib.slim.python.slim.nets.vgg as vgg\n',
+     'import tf_slim.nets.vgg as vgg\n' + REPAIR,
+     {'vgg': importlib.import_module('tf_slim.nets.vgg')}),
+    # Names that now live in two modules: one import each, in name order.
+    ('from tensorflow.contrib.framework.python.ops import (variables,\n'
+     '    add_arg_scope)\n',
+     'from contrib_compat import add_arg_scope\n'
+     'from tf_slim.ops import variables\n' + REPAIR,
+     {'add_arg_scope': contrib_compat.add_arg_scope,
+      'variables': importlib.import_module('tf_slim.ops.variables')}),
 ]
 
 
@@ -137,6 +186,31 @@ def test_each_rewrite_kind_gives_the_expected_code_and_objects(
   namespace = bind(expected)
   for name, obj in names.items():
     assert namespace[name] is obj, name
+
+
+def test_repair_is_added_once_after_an_existing_import():
+  source = ('import contrib_compat\n'
+            'from tensorflow.contrib.slim.nets import vgg\n'
+            'from tensorflow.contrib.slim.nets import resnet_v1\n')
+  assert rewritten(source) == (
+      'import contrib_compat\ncontrib_compat.repair_tf_slim()\n'
+      'from tf_slim.nets import vgg\nfrom tf_slim.nets import resnet_v1\n')
+  # A file that already repairs (or was migrated before) gets no second call.
+  again = 'import contrib_compat as cc\ncc.repair_tf_slim()\n' + source[22:]
+  assert rewritten(again) == (
+      'import contrib_compat as cc\ncc.repair_tf_slim()\n'
+      'from tf_slim.nets import vgg\nfrom tf_slim.nets import resnet_v1\n')
+
+
+def test_an_import_to_split_with_a_comment_is_reported():
+  source = ('from tensorflow.contrib.framework.python.ops import (\n'
+            '    add_arg_scope,  # decorator\n    variables)\n')
+  result = rewrite.rewrite_sources([source.encode()])
+  assert result.outputs == [source.encode()]
+  [note] = result.notes
+  assert note.name == 'tf.contrib.framework.python.ops'
+  assert note.advice == ('split this import: add_arg_scope from '
+                         'contrib_compat; variables from tf_slim.ops')
 
 
 def test_contrib_layers_names_tf_slim_keeps_elsewhere_resolve():
@@ -564,8 +638,9 @@ def test_package_imports_without_libcst(monkeypatch, tmp_path):
 @pytest.mark.slow
 def test_legacy_scripts_migrate_then_run_with_plain_python(tmp_path):
   scripts = sorted(LEGACY.glob('*.py'))
-  assert {'mobilenet_v1_train.py', 'mobilenet_v2_train.py'} <= {
-      p.name for p in scripts}
+  tf1 = ('mobilenet_v1_train.py', 'mobilenet_v2_train.py',
+         'resnet_contrib_paths_train.py')
+  assert set(tf1) <= {p.name for p in scripts}
   work = tmp_path / 'scripts'
   work.mkdir()
   for script in scripts:
@@ -577,14 +652,14 @@ def test_legacy_scripts_migrate_then_run_with_plain_python(tmp_path):
   assert proc.returncode == 0, proc.stderr
   assert 'could not rewrite' not in proc.stderr
   migrated = {p.name: p.read_text() for p in work.glob('*.py')}
-  for name in ('mobilenet_v1_train.py', 'mobilenet_v2_train.py'):
+  for name in tf1:
     assert 'tf.contrib' not in migrated[name]
     assert 'tensorflow.contrib' not in migrated[name]
   # Already on tf.compat.v1 and tf_slim, with no tf.contrib: untouched.
   assert migrated['tf_slim_inception_train.py'] == (
       LEGACY / 'tf_slim_inception_train.py').read_text()
   runs = {}
-  for name in ('mobilenet_v1_train.py', 'mobilenet_v2_train.py'):
+  for name in tf1:
     out_dir = tmp_path / name.replace('.py', '')
     out_dir.mkdir()
     runs[name] = subprocess.Popen(
@@ -627,12 +702,13 @@ def test_guide_mapping_table_is_what_the_tool_does():
 
 
 def test_guide_statement_table_is_what_the_tool_does():
-  rows = [(a.strip('`'), b.split('`')[1])
+  rows = [(a.strip('`'), b.split('`')[1], 'the repair below' in b)
           for a, b in _guide_rows('Statements:')
           if a.count('`') == 2 and a.endswith('`') and 'contrib' in a]
-  assert len(rows) >= 9
-  for use, becomes in rows:
+  assert len(rows) >= 14
+  for use, becomes, repair in rows:
+    expected = becomes + '\n' + (REPAIR if repair else '')
     if 'tf.contrib' in use:
-      assert rewritten(TF_IN + use + '\n') == TF_OUT + becomes + '\n'
+      assert rewritten(TF_IN + use + '\n') == TF_OUT + expected
     else:
-      assert rewritten(use + '\n') == becomes + '\n'
+      assert rewritten(use + '\n') == expected

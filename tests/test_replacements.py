@@ -42,3 +42,19 @@ def test_named_tensorflow_replacements_exist(table, key, path):
   for part in path.split('.')[1:]:
     assert hasattr(obj, part), path
     obj = getattr(obj, part)
+
+
+@pytest.mark.parametrize('contrib_name,stands_in', [
+    ('layers.python.layers', 'layers'),
+    ('layers.python.layers.layers', 'layers'),
+    ('layers.python.layers.initializers', 'tf_slim.layers.initializers'),
+    ('framework.python.ops', 'framework'),
+    ('framework.python.ops.variables', 'tf_slim.ops.variables'),
+    ('slim.python.slim', 'slim'),
+    ('slim.python.slim.nets.resnet_v1', 'tf_slim.nets.resnet_v1'),
+    ('slim.nets', 'tf_slim.nets'),
+    ('rnn.python.ops', None),
+    ('layers', None),  # a contrib module itself, not an implementation one
+])
+def test_implementation_module(contrib_name, stands_in):
+  assert replacements.implementation_module(contrib_name) == stands_in

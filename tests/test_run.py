@@ -190,6 +190,7 @@ def test_usage(tmp_path, args, status):
     ('mobilenet_v1_train.py', ['--steps', '2']),
     ('mobilenet_v2_train.py', ['--steps', '2', '--depth_multiplier', '0.5']),
     ('tf_slim_inception_train.py', []),
+    ('resnet_contrib_paths_train.py', []),
 ])
 def test_legacy_scripts_run_unchanged(tmp_path, script, extra):
   out = tmp_path / 'out'

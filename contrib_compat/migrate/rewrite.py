@@ -15,6 +15,7 @@ import collections
 import dataclasses
 import functools
 import importlib
+import importlib.util
 import warnings
 
 from contrib_compat import replacements
@@ -63,6 +64,8 @@ KIND_SLIM = 'slim'
 KIND_ARG_SCOPE = 'framework.arg_scope'
 KIND_FRAMEWORK = 'framework (tf_slim)'
 KIND_NETS = 'slim.nets'
+KIND_IMPLEMENTATION = 'implementation modules'
+KIND_REPAIR = 'repair tf_slim'
 KIND_COMPAT_V1 = 'import tensorflow.compat.v1'
 KIND_IMPORT = 'import contrib_compat'
 
@@ -148,6 +151,14 @@ def _contrib_target(rest):
 # contrib.layers also re-exported tf_slim's regularizers, initializers and
 # optimizers, which contrib_compat.slim (tf_slim's top level) has.
 _LAYERS_MODULES = ('contrib_compat.layers', 'contrib_compat.slim')
+
+
+@functools.lru_cache(maxsize=None)
+def _module_exists(module):
+  try:
+    return importlib.util.find_spec(module) is not None
+  except Exception:  # pylint: disable=broad-except
+    return False  # a parent package that does not import
 
 
 @functools.lru_cache(maxsize=None)
@@ -253,6 +264,10 @@ class _ContribRewriter(cst.CSTTransformer):
     self._v2 = imports.v2
     self.index = module_index
     self._pending = {}  # original node -> replacement
+    # `from <implementation package> import a, b` whose names now live in
+    # different modules: original ImportFrom -> [(module, kind, names)].
+    self._splits = {}
+    self._own_line = set()  # ImportFrom nodes alone on their line
     self.framework_names = set()  # names bound to tf.contrib.framework
     self.counts = collections.Counter()
     self.notes = []
@@ -261,6 +276,9 @@ class _ContribRewriter(cst.CSTTransformer):
     # The module a rewritten `contrib_compat.x` reference needs imported:
     # contrib_compat.slim is no attribute of contrib_compat until imported.
     self.needs_import = None
+    # Code now importing tf_slim's modules (tf_slim.nets, ...) needs them to
+    # build with this package's batch_norm: tf_slim's own fails on TF 2.13+.
+    self.needs_repair = False
     self.v2_only = []  # (line, 'tf.x') that tf.compat.v1 lacks
 
   def _line(self, node):
@@ -277,6 +295,7 @@ class _ContribRewriter(cst.CSTTransformer):
 
   def _rewritten(self, node, target, kind):
     self.counts[kind] += 1
+    self.needs_repair |= target.startswith('contrib_compat.slim.nets')
     if target.startswith('contrib_compat.slim'):
       self.needs_import = 'contrib_compat.slim'
     elif target.startswith('contrib_compat.'):
@@ -334,11 +353,12 @@ class _ContribRewriter(cst.CSTTransformer):
   def leave_Assign(self, original_node, updated_node):
     return self._pending.pop(original_node, updated_node)
 
-  def _binding(self, node, sub, name):
+  def _binding(self, node, sub, name, count=True):
     module, kind = _MODULE_BINDINGS[sub]
     if sub == 'framework':
       self.framework_names.add(name)
-    self.counts[kind] += 1
+    if count:
+      self.counts[kind] += 1
     text = 'from contrib_compat import %s%s' % (
         module, '' if name == module else ' as ' + name)
     return cst.parse_statement(text).body[0].with_changes(
@@ -376,12 +396,22 @@ class _ContribRewriter(cst.CSTTransformer):
     asname = alias.asname.name.value
     if len(rest) == 1 and rest[0] in _MODULE_BINDINGS:
       return self._binding(updated_node, rest[0], asname)
-    if rest[:2] == ['slim', 'nets']:
-      self.counts[KIND_NETS] += 1
+    where = replacements.implementation_module('.'.join(rest))
+    if where in _MODULE_BINDINGS:
+      # `import tensorflow.contrib.layers.python.layers.layers as layers_lib`
+      self.counts[KIND_IMPLEMENTATION] += 1
+      return self._binding(updated_node, where, asname, count=False)
+    if where and _module_exists(where):
+      self._counts_tf_slim_module(where)
       return updated_node.with_changes(names=[alias.with_changes(
-          name=cst.parse_expression('.'.join(['tf_slim'] + rest[1:])))])
+          name=cst.parse_expression(where))])
     self._note(original_node, '.'.join(rest))
     return updated_node
+
+  def _counts_tf_slim_module(self, module, kind=None):
+    self.counts[kind or (KIND_NETS if module.startswith('tf_slim.nets') else
+                         KIND_IMPLEMENTATION)] += 1
+    self.needs_repair = True
 
   # from tensorflow.contrib[.x] import a, b
 
@@ -407,7 +437,9 @@ class _ContribRewriter(cst.CSTTransformer):
     if new_module is None:
       return updated_node
     new_names = updated_node.names
-    if rest:
+    if new_module.startswith('tf_slim'):
+      self._counts_tf_slim_module(new_module, kind)
+    elif rest:
       self.counts[kind] += 1
     else:
       for name in names:
@@ -424,12 +456,17 @@ class _ContribRewriter(cst.CSTTransformer):
     return updated_node.with_changes(
         module=cst.parse_expression(new_module), names=new_names)
 
-  def _from_target(self, node, rest, names):
+  def _from_target(self, node, rest, names, shown_as=None):
     """(module, kind) replacing `from tensorflow.contrib.<rest> import names`.
 
-    (None, None) after noting what cannot be rewritten.
+    (None, None) after noting what cannot be rewritten, under the module
+    path `shown_as` if given.
     """
     bad = []
+    where = (replacements.implementation_module('.'.join(rest))
+             if len(rest) > 1 else None)
+    if where in _MODULE_BINDINGS:
+      return self._from_package(node, rest, where, names)
     if not rest:
       bad = [n for n in names if n not in _MODULE_BINDINGS]
       result = ('contrib_compat', None)
@@ -455,16 +492,85 @@ class _ContribRewriter(cst.CSTTransformer):
       result = ('contrib_compat' if all(n in ARG_SCOPE for n in names) else
                 'contrib_compat.slim', KIND_ARG_SCOPE if all(
                     n in ARG_SCOPE for n in names) else KIND_FRAMEWORK)
-    elif rest[:2] == ['slim', 'nets']:
-      result = ('.'.join(['tf_slim'] + rest[1:]), KIND_NETS)
+    elif where and _module_exists(where):
+      # tensorflow.contrib.slim.nets.resnet_v1, ...layers.python.layers.utils
+      bad = [n for n in names if not (_provides(where, n) or
+                                      _module_exists(where + '.' + n))]
+      result = (where, None)
     else:
       self._note(node, '.'.join(rest))
       return None, None
     if bad:
       for name in bad:
-        self._note(node, '.'.join(rest + [name]))
+        self._note(node, '.'.join((shown_as or rest) + [name]))
       return None, None
     return result
+
+  def _from_package(self, node, rest, package, names):
+    """`from tensorflow.contrib.<implementation package> import names`.
+
+    `package` is the contrib module standing for it ('layers', 'framework'
+    or 'slim'). TF1's package exported its modules' functions and the
+    modules themselves: `arg_scope` is the function (the package's
+    star-import shadowed the module), `layers` / `initializers` /
+    `variables` / `nets` are modules.
+    """
+    modules, functions = {}, []
+    for name in names:
+      sub = replacements.implementation_module('.'.join(rest + [name]))
+      if package == 'framework' and name in FRAMEWORK_IN_TF_SLIM:
+        functions.append(name)
+      elif sub == name and sub in _MODULE_BINDINGS:
+        modules[name] = ('contrib_compat', KIND_IMPLEMENTATION)
+      elif sub and sub.startswith('tf_slim.') and _module_exists(sub):
+        modules[name] = (sub.rpartition('.')[0], None)
+      else:
+        functions.append(name)
+    if functions:
+      target = self._from_target(node, [package], functions, shown_as=rest)
+      if target[0] is None:
+        return None, None  # noted
+      modules.update((name, target) for name in functions)
+    targets = sorted(set(modules.values()), key=str)
+    if len(targets) == 1:
+      return targets[0]
+    groups = [(module, kind, [n for n in names if modules[n] == (module, kind)])
+              for module, kind in targets]
+    if node in self._own_line and '#' not in cst.Module([]).code_for_node(
+        node):
+      self._splits[node] = groups  # leave_SimpleStatementLine splits it
+    else:
+      self._note(node, '.'.join(rest), 'split this import: ' + '; '.join(
+          '%s from %s' % (', '.join(group), module)
+          for module, _, group in groups))
+    return None, None
+
+  # An import that is a line of its own may become several lines.
+
+  def visit_SimpleStatementLine(self, node):
+    if len(node.body) == 1 and isinstance(node.body[0], cst.ImportFrom):
+      self._own_line.add(node.body[0])
+    return True
+
+  def leave_SimpleStatementLine(self, original_node, updated_node):
+    groups = self._splits.pop(original_node.body[0], None)
+    if groups is None:
+      return updated_node
+    aliases = {_name_of(a.name): a for a in original_node.body[0].names}
+    lines = []
+    for module, kind, names in groups:
+      if module.startswith('tf_slim'):
+        self._counts_tf_slim_module(module, kind)
+      else:
+        self.counts[kind] += 1
+      statement = cst.ImportFrom(
+          module=cst.parse_expression(module),
+          names=[aliases[n].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                 for n in names])
+      lines.append(updated_node.with_changes(
+          body=[statement],
+          leading_lines=updated_node.leading_lines if not lines else []))
+    return cst.FlattenSentinel(lines)
 
 
 def _single_import(stmt):
@@ -535,13 +641,36 @@ def _import_position(body):
   return 0
 
 
-class _ImportFixer(cst.CSTTransformer):
-  """Pass 2: `import tensorflow as tf` -> compat.v1; `import contrib_compat`."""
+def _contrib_compat_import_index(body):
+  """Index of a top-level `import contrib_compat[.slim]` in `body`, or None."""
+  for i, stmt in enumerate(body):
+    node = _single_import(stmt)
+    if (isinstance(node, cst.Import) and len(node.names) == 1 and
+        node.names[0].asname is None and _name_of(node.names[0].name) in (
+            'contrib_compat', 'contrib_compat.slim')):
+      return i
+  return None
 
-  def __init__(self, switch, add_import):
+
+def _calls_repair(tree):
+  """Whether the `ast` tree calls `repair_tf_slim` (under any module name)."""
+  return any(isinstance(n, ast.Call) and
+             getattr(n.func, 'attr', getattr(n.func, 'id', None)) ==
+             'repair_tf_slim' for n in ast.walk(tree))
+
+
+class _ImportFixer(cst.CSTTransformer):
+  """Pass 2: `import tensorflow as tf` -> compat.v1; `import contrib_compat`.
+
+  Also adds `contrib_compat.repair_tf_slim()` after that import where the
+  file now uses tf_slim's modules directly.
+  """
+
+  def __init__(self, switch, add_import, add_repair=False):
     super().__init__()
     self._switch = switch
     self._add_import = add_import  # None or the module to import
+    self._add_repair = add_repair
     self.counts = collections.Counter()
 
   def _fix(self, body):
@@ -571,6 +700,15 @@ class _ImportFixer(cst.CSTTransformer):
       self.counts[KIND_IMPORT] += 1
       body.insert(_import_position(body),
                   cst.parse_statement('import ' + self._add_import))
+    if self._add_repair:
+      at = _contrib_compat_import_index(body)
+      if at is None:
+        self.counts[KIND_IMPORT] += 1
+        at = _import_position(body)
+        body.insert(at, cst.parse_statement('import contrib_compat'))
+      self.counts[KIND_REPAIR] += 1
+      body.insert(at + 1, cst.parse_statement(
+          'contrib_compat.repair_tf_slim()'))
     return updated_node.with_changes(body=body)
 
 
@@ -679,6 +817,8 @@ def rewrite_sources(sources):
     switch = not v2_only
   target = None
   needed = {r.needs_import for r in rewriters} - {None}
+  repair = (any(r.needs_repair for r in rewriters) and
+            not any(_calls_repair(t) for t in trees))
   # `import contrib_compat.slim` binds contrib_compat as well.
   needed = ('contrib_compat.slim' if 'contrib_compat.slim' in needed else
             'contrib_compat' if needed else None)
@@ -687,10 +827,20 @@ def rewrite_sources(sources):
                if any(_imports_tensorflow(s) for s in m.body)]
     target = (with_tf or [i for i, r in enumerate(rewriters)
                           if r.needs_import])[0]
+  repair_target = None
+  if repair:
+    # With the import added or already there; else where TF is imported.
+    repair_target = target if target is not None else ([
+        i for i, m in enumerate(modules)
+        if _contrib_compat_import_index(m.body) is not None] + [
+            i for i, m in enumerate(modules)
+            if any(_imports_tensorflow(s) for s in m.body)] + [
+                i for i, r in enumerate(rewriters) if r.needs_repair])[0]
   outputs = []
   for i, (module, source) in enumerate(zip(modules, sources)):
-    if switch or i == target:
-      fixer = _ImportFixer(switch, needed if i == target else None)
+    if switch or i in (target, repair_target):
+      fixer = _ImportFixer(switch, needed if i == target else None,
+                           add_repair=i == repair_target)
       module = module.visit(fixer)
       counts.update(fixer.counts)
     out = module.bytes if isinstance(source, bytes) else module.code

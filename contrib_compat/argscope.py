@@ -107,11 +107,17 @@ def tf_slim_attr(namespace, name, where):
     # import_module, not attribute access: tf_slim's __init__ rebinds
     # `tf_slim.layers` to the module layers/layers.py, which lacks the
     # regularizers and initializers the tf_slim.layers package exports.
-    obj = importlib.import_module(
-        'tf_slim.' + namespace if namespace else 'tf_slim')
+    path = 'tf_slim.' + namespace if namespace else 'tf_slim'
+    obj = importlib.import_module(path)
     try:
       return getattr(obj, name)
     except AttributeError:
+      pass
+    # A submodule tf_slim does not import itself (`nets`): an attribute only
+    # once someone imports it, so ask for it rather than depend on that.
+    try:
+      return importlib.import_module(path + '.' + name)
+    except ImportError:
       pass
   raise AttributeError('%s has no attribute %r (tf_slim %s)' % (
       where, name, 'does not provide it' if _tf_slim is not None else

@@ -114,3 +114,18 @@ def test_layers_falls_through_to_the_tf_slim_layers_package():
   assert layers.conv2d is tf_slim.conv2d
   with pytest.raises(AttributeError, match='does not provide it'):
     layers.no_such_layer  # pylint: disable=pointless-statement
+
+
+def test_tf_slim_submodules_resolve_before_anyone_imports_them():
+  # `import tf_slim` does not import tf_slim.nets; `slim.nets` once depended
+  # on some other code having done so.
+  code = ('import sys, contrib_compat.slim as slim\n'
+          'assert "tf_slim.nets" not in sys.modules\n'
+          'assert slim.nets.vgg.vgg_16 is sys.modules["tf_slim.nets.vgg"]'
+          '.vgg_16\n'
+          'print("OK")\n')
+  env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL='2')
+  result = subprocess.run([sys.executable, '-c', code], env=env,
+                          capture_output=True, text=True, timeout=300)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert result.stdout.strip().endswith('OK')

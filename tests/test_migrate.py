@@ -137,6 +137,10 @@ CASES = [
     ('import tensorflow.contrib.slim.nets as nets\n',
      'import tf_slim.nets as nets\n' + REPAIR,
      {'nets': importlib.import_module('tf_slim.nets')}),
+    (TF_IN + 'f = tf.contrib.slim.nets.vgg.vgg_16\n',
+     TF_OUT + CC_SLIM + 'contrib_compat.repair_tf_slim()\n'
+     'f = contrib_compat.slim.nets.vgg.vgg_16\n',
+     {'f': importlib.import_module('tf_slim.nets.vgg').vgg_16}),
     # contrib's implementation modules, imported directly by much TF1 code.
     ('from tensorflow.contrib.layers.python.layers import layers as lib\n',
      'from contrib_compat import layers as lib\n',

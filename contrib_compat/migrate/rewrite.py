@@ -121,7 +121,8 @@ def _contrib_target(rest):
     return None, None
   sub, names = rest[0], rest[1:]
   if names and (names[0].startswith('_') or names[0] == 'python'):
-    # Private paths into contrib's implementation have no equivalent here.
+    # Attribute chains through contrib's implementation modules are rare and
+    # left to a human; imports of those modules are rewritten (_from_package).
     return None, None
   tail = '.'.join(names)
   if sub == 'layers':

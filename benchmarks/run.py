@@ -18,7 +18,7 @@ import warnings
 HERE = pathlib.Path(__file__).resolve().parent
 
 FULL = dict(sizes=(100, 1000), build_rounds={100: 3, 1000: 1},
-            step_rounds=100, step_steps=1, xla_rounds=9, xla_steps=1,
+            step_rounds=300, step_steps=1, xla_rounds=30, xla_steps=1,
             import_repeats=7)
 # The modules a layer call runs through.
 MEASURED = ('__init__', 'argscope', 'variables', 'separable')
@@ -45,7 +45,8 @@ def _settings_text(cfg):
   rounds = ', '.join('%d round(s) at %d layers' % (cfg['build_rounds'][s], s)
                      for s in cfg['sizes'])
   return ('build: %s; step: %d rounds of %d step(s) per implementation '
-          '(XLA: %d x %d); import: %d interpreters per variant.' % (
+          '(XLA: %d x %d), build and run order rotating over the '
+          'implementations; import: %d interpreters per variant.' % (
               rounds, cfg['step_rounds'], cfg['step_steps'],
               cfg['xla_rounds'], cfg['xla_steps'], cfg['import_repeats']))
 

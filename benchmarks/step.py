@@ -107,6 +107,9 @@ def run(rounds, steps_per_round, batch=8, size=64, blocks=BLOCKS,
         modes=None, impls=None, log=print):
   """Median step time per (mode, impl), impls interleaved round by round.
 
+  The rounds are split over one trial per implementation; each trial builds
+  fresh steps, and both the build order and each round's order rotate.
+
   Returns:
     A list of dicts: mode, impl, ms_per_step (median over rounds of the mean
     step time in a round), runs, and error (a string) when the impl could not
@@ -116,23 +119,33 @@ def run(rounds, steps_per_round, batch=8, size=64, blocks=BLOCKS,
   results = []
   for mode in modes or MODES:
     make, xla = MODES[mode]
-    steps, errors = {}, {}
-    for impl in impls:
-      try:
-        steps[impl] = make(impl, xla, batch, size, blocks)
-        for _ in range(3):  # compile / warm up
-          steps[impl]()
-      except Exception as e:  # pylint: disable=broad-except
-        errors[impl] = '%s: %s' % (type(e).__name__, str(e).split('\n')[0])
-        steps.pop(impl, None)
-    times = {impl: [] for impl in steps}
-    for _ in range(rounds):
-      for impl, step in steps.items():
-        start = time.perf_counter()
-        for _ in range(steps_per_round):
-          step()
-        times[impl].append(1000.0 * (time.perf_counter() - start) /
-                           steps_per_round)
+    errors = {}
+    times = {impl: [] for impl in impls}
+    # Which implementation is built first, and which runs first in a round,
+    # each moved a ratio by 2-3% between graphs with the same ops. So every
+    # implementation takes every place in both, in turn: one trial per
+    # place, fresh graphs each trial.
+    trials = len(impls)
+    for trial in range(trials):
+      order = list(impls[trial:]) + list(impls[:trial])
+      steps = {}
+      for impl in (i for i in order if i not in errors):
+        try:
+          steps[impl] = make(impl, xla, batch, size, blocks)
+          for _ in range(3):  # compile / warm up
+            steps[impl]()
+        except Exception as e:  # pylint: disable=broad-except
+          errors[impl] = '%s: %s' % (type(e).__name__, str(e).split('\n')[0])
+          steps.pop(impl, None)
+      order = [i for i in order if i in steps]
+      for r in range(-(-rounds // trials) if order else 0):
+        for impl in order[r % len(order):] + order[:r % len(order)]:
+          start = time.perf_counter()
+          for _ in range(steps_per_round):
+            steps[impl]()
+          times[impl].append(1000.0 * (time.perf_counter() - start) /
+                             steps_per_round)
+    times = {impl: t for impl, t in times.items() if impl not in errors}
     log('step %s: %s' % (mode, ', '.join(
         '%s %.2f' % (i, statistics.median(t)) for i, t in times.items())))
     for impl in impls:

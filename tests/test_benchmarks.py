@@ -200,3 +200,23 @@ def test_compat_matrix_counts_only_runs_that_ran(tmp_path):
   assert matrix._test_outcome(4, junit) == {'status': 'pytest exit 4'}  # pylint: disable=protected-access
   assert matrix._test_outcome(0, tmp_path / 'none.xml') == {  # pylint: disable=protected-access
       'status': 'pytest exit 0'}
+
+
+def test_step_rotates_build_and_run_order(monkeypatch):
+  built, ran = [], []
+
+  def make(impl, xla, batch, size, blocks):
+    del xla, batch, size, blocks
+    built.append(impl)
+    return lambda: ran.append(impl)
+
+  monkeypatch.setattr(step, 'MODES', {'fake': (make, False)})
+  results = step.run(6, 1, modes=['fake'], impls=('a', 'b', 'c'),
+                     log=lambda _: None)
+  assert built == ['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']
+  # Per trial: 3 warm-up calls each, then 2 rounds whose order rotates.
+  rounds = [ran[9:12], ran[12:15], ran[24:27], ran[27:30], ran[39:42],
+            ran[42:45]]
+  assert rounds == [['a', 'b', 'c'], ['b', 'c', 'a'], ['b', 'c', 'a'],
+                    ['c', 'a', 'b'], ['c', 'a', 'b'], ['a', 'b', 'c']]
+  assert [len(r['runs']) for r in results] == [6, 6, 6]

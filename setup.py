@@ -17,7 +17,8 @@ setuptools.setup(
     extras_require={
         'cpu': ['tensorflow-cpu'],
         'gpu': ['tensorflow[and-cuda]'],
-        'test': ['pytest', 'hypothesis', 'libcst'],
+        # The benchmark tests draw the chart too.
+        'test': ['pytest', 'hypothesis', 'libcst', 'matplotlib'],
         'migrate': ['libcst'],
         'bench': ['matplotlib'],
     },

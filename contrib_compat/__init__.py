@@ -10,6 +10,7 @@ load on first use so that `import contrib_compat` stays cheap.
 import importlib
 
 from contrib_compat import layers
+from contrib_compat import training
 from contrib_compat.argscope import add_arg_scope
 from contrib_compat.argscope import arg_scope
 from contrib_compat.separable import separable_conv2d

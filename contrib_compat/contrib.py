@@ -23,6 +23,8 @@ What the modules offer:
   * `tf.contrib.framework`: the arg_scope helpers, the variable helpers, and
     tf_slim's other framework functions (`get_variables`,
     `assign_from_checkpoint_fn`, ...).
+  * `tf.contrib.training`: this package's `HParams` (NASNet's configs need
+    it) and tf_slim's `create_train_op`, `train`, `evaluate_once`, ...
 A name none of them provides raises `ContribNameError`, an AttributeError, so
 `hasattr()` keeps working, whose message names the replacement where one is
 known.
@@ -54,15 +56,15 @@ class ContribImportError(ImportError):
 
 def _removed_message(dotted):
   """Why `tf.contrib.<dotted>` is missing and what replaces it."""
+  why = ''
+  if argscope.tf_slim is None:
+    why = (' (tf_slim, which provides most of tf.contrib.slim/layers/training, '
+           'failed to import: %s)' % argscope.TF_SLIM_IMPORT_ERROR)
   replacement = replacements.replacement_for(dotted)
   if replacement:
     return ('tf.contrib.%s was removed with tf.contrib in TensorFlow 2 and '
-            'contrib_compat does not provide it; use %s instead.'
-            % (dotted, replacement))
-  why = ''
-  if argscope.tf_slim is None:
-    why = (' (tf_slim, which provides most of tf.contrib.slim/layers, failed '
-           'to import: %s)' % argscope.TF_SLIM_IMPORT_ERROR)
+            'contrib_compat does not provide it%s; use %s instead.'
+            % (dotted, why, replacement))
   return ('tf.contrib.%s does not exist: contrib_compat provides '
           'tf.contrib.slim, tf.contrib.layers and tf.contrib.framework%s, and '
           'knows no replacement for this name; see migration_guide.md.'
@@ -138,7 +140,8 @@ class _ContribModule(types.ModuleType):
 def _make_modules():
   """name -> module for the contrib modules this package provides."""
   contrib = _ContribModule(
-      '', 'tf.contrib as contrib_compat provides it: slim, layers, framework.')
+      '', 'tf.contrib as contrib_compat provides it: slim, layers, framework, '
+      'training.')
   # `contrib_compat.slim` / `.layers` put this package's separable_conv2d and
   # batch_norm first. `tf_slim.layers` (the package; tf_slim's own attribute
   # of that name is its `layers.layers` module) adds the initializers,
@@ -155,8 +158,11 @@ def _make_modules():
                                     'current_arg_scope', 'has_arg_scope')),
        ('contrib_compat.variables', ('model_variable', 'variable')),
        ('tf_slim.ops.arg_scope', None), ('tf_slim.ops.variables', None)))
+  training = _ContribModule(
+      'training', 'tf.contrib.training: HParams, tf_slim\'s training loops.',
+      (('contrib_compat.training', None),))
   modules = {'': contrib, 'slim': slim, 'layers': layers,
-             'framework': framework}
+             'framework': framework, 'training': training}
   for name, module in modules.items():
     if name:
       setattr(contrib, name, module)
@@ -234,7 +240,8 @@ def _api_modules():
 
 
 def install():
-  """Makes `tf.contrib` (slim, layers, framework) exist, and repairs tf_slim.
+  """Makes `tf.contrib` (slim, layers, framework, training) exist; repairs
+  tf_slim.
 
   Idempotent. After it, `tf.contrib.slim`, `import tensorflow.contrib.slim`,
   `from tensorflow.contrib import layers` and

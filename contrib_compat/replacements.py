@@ -2,7 +2,8 @@
 
 Keys are dotted names below `tf.contrib`; values say what to use instead.
 Only modules with no drop-in here are listed: `layers`, `slim` and
-`framework` are provided by this package.
+`framework` are provided by this package, and `training` only in part (its
+HParams and tf_slim's training loops), so its entry covers the rest.
 """
 
 REPLACEMENTS = {
@@ -12,7 +13,8 @@ REPLACEMENTS = {
     'losses': 'tf.compat.v1.losses',
     'metrics': 'tf.compat.v1.metrics',
     'opt': 'tf.compat.v1.train optimizers, or tensorflow_addons.optimizers',
-    'training': 'tf.compat.v1.train',
+    'training': 'tf.data (input pipelines, bucketing, resampling) or '
+                'tf.compat.v1.train',
     'data': 'tf.data',
     'distributions': 'tensorflow_probability.distributions',
     'image': 'tf.image, or tensorflow_addons.image',
@@ -72,6 +74,9 @@ IMPLEMENTATION_PACKAGES = {
     'layers.python.layers.layers': 'layers',
     'framework.python': 'framework',
     'framework.python.ops': 'framework',
+    'training.python': 'training',
+    'training.python.training': 'training',
+    'training.python.training.hparam': 'training',
     'slim.python': 'slim',
     'slim.python.slim': 'slim',
 }
@@ -79,6 +84,8 @@ IMPLEMENTATION_PACKAGES = {
 # (layers/initializers.py, ops/arg_scope.py, nets/resnet_v1.py, learning.py).
 _IMPLEMENTATION_TO_TF_SLIM = (('layers.python.layers.', 'tf_slim.layers.'),
                               ('framework.python.ops.', 'tf_slim.ops.'),
+                              ('training.python.training.',
+                               'tf_slim.training.'),
                               ('slim.python.slim.', 'tf_slim.'),
                               ('slim.', 'tf_slim.'))
 
@@ -91,8 +98,8 @@ def implementation_module(contrib_name):
       'layers.python.layers.initializers'.
 
   Returns:
-    'layers', 'framework' or 'slim' (the contrib module this package
-    provides), 'tf_slim.<path>' (tf_slim's module of that name, which may not
+    'layers', 'framework', 'slim' or 'training' (the contrib module this
+    package provides), 'tf_slim.<path>' (tf_slim's module of that name, which may not
     exist), or None.
   """
   if contrib_name in IMPLEMENTATION_PACKAGES:

@@ -294,6 +294,29 @@ def test_contrib_slim_builds_a_layer_under_arg_scope(installed, graph):
   assert graph.get_collection(tf.GraphKeys.UPDATE_OPS) == []
 
 
+def test_contrib_training_offers_hparams_and_tf_slim_loops(installed):
+  # NASNet's configs: `from tensorflow.contrib import training as
+  # contrib_training; contrib_training.HParams(...)`.
+  from tensorflow.contrib import training as contrib_training  # pylint: disable=g-import-not-at-top
+  assert contrib_training is installed.training
+  assert contrib_training.HParams is cc.training.HParams
+  assert tf.contrib.training.parse_values('a=1', {'a': int}) == {'a': 1}
+  hparams = contrib_training.HParams(num_cells=12, data_format='NHWC')
+  hparams.set_hparam('data_format', 'NCHW')
+  assert hparams.values() == {'num_cells': 12, 'data_format': 'NCHW'}
+  # import_module: tf_slim rebinds its `training` attribute to a module.
+  training = importlib.import_module('tf_slim.training.training')
+  evaluation = importlib.import_module('tf_slim.training.evaluation')
+  assert contrib_training.create_train_op is training.create_train_op
+  assert contrib_training.evaluate_once is evaluation.evaluate_once
+  from tensorflow.contrib.training.python.training import hparam  # pylint: disable=g-import-not-at-top
+  assert hparam.HParams is cc.training.HParams
+  with pytest.raises(contrib.ContribNameError, match='tf.data'):
+    contrib_training.bucket_by_sequence_length  # pylint: disable=pointless-statement
+  # Modules tf_slim's training code imports are not contrib names.
+  assert not hasattr(contrib_training, 'tf')
+
+
 def test_install_without_tf_slim():
   # A broken tf_slim: the package, tf.contrib and the (empty) repair work.
   code = textwrap.dedent("""
@@ -314,6 +337,14 @@ def test_install_without_tf_slim():
         assert 'tf_slim' in str(e) and 'failed to import' in str(e), e
       else:
         raise AssertionError('conv2d resolved without tf_slim')
+      from tensorflow.contrib import training
+      assert training.HParams(depth=3).depth == 3
+      try:
+        training.create_train_op
+      except AttributeError as e:
+        assert 'failed to import' in str(e), e
+      else:
+        raise AssertionError('create_train_op resolved without tf_slim')
       from contrib_compat import slim_repair
       with cc.repair_tf_slim() as repair:
         assert repair.patched == []

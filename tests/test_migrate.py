@@ -18,6 +18,7 @@ import tf_slim
 import contrib_compat
 import contrib_compat.slim
 from contrib_compat import migrate
+from contrib_compat import replacements
 from contrib_compat.migrate import files
 from contrib_compat import slim_repair
 from contrib_compat.migrate import rewrite
@@ -172,6 +173,23 @@ CASES = [
     ('import tensorflow.contrib.slim.python.slim.nets.vgg as vgg\n',
      'import tf_slim.nets.vgg as vgg\n' + REPAIR,
      {'vgg': importlib.import_module('tf_slim.nets.vgg')}),
+    # tf.contrib.training: NASNet's configs build HParams.
+    ('from tensorflow.contrib import training as contrib_training\n',
+     'from contrib_compat import training as contrib_training\n',
+     {'contrib_training': contrib_compat.training}),
+    (TF_IN + 'h = tf.contrib.training.HParams\n'
+     't = tf.contrib.training.create_train_op\n',
+     TF_OUT + CC + 'h = contrib_compat.training.HParams\n'
+     't = contrib_compat.training.create_train_op\n',
+     {'h': contrib_compat.training.HParams,
+      't': importlib.import_module(
+          'tf_slim.training.training').create_train_op}),
+    ('from tensorflow.contrib.training import HParams\n',
+     'from contrib_compat.training import HParams\n',
+     {'HParams': contrib_compat.training.HParams}),
+    ('import tensorflow.contrib.training.python.training.hparam as hparam\n',
+     'from contrib_compat import training as hparam\n',
+     {'hparam': contrib_compat.training}),
     # Names that now live in two modules: one import each, in name order.
     ('from tensorflow.contrib.framework.python.ops import (variables,\n'
      '    add_arg_scope)\n',
@@ -215,6 +233,17 @@ def test_an_import_to_split_with_a_comment_is_reported():
   assert note.name == 'tf.contrib.framework.python.ops'
   assert note.advice == ('split this import: add_arg_scope from '
                          'contrib_compat; variables from tf_slim.ops')
+
+
+def test_contrib_training_names_we_lack_are_reported():
+  source = (TF_IN + 'b = tf.contrib.training.bucket_by_sequence_length\n'
+            'from tensorflow.contrib.training.python.training import hparam\n')
+  result = rewrite.rewrite_sources([source.encode()])
+  assert [(n.name, n.advice) for n in result.notes] == [
+      ('tf.contrib.training.bucket_by_sequence_length',
+       'use ' + replacements.REPLACEMENTS['training']),
+      ('tf.contrib.training.python.training.hparam',
+       'use from contrib_compat import training as hparam')]
 
 
 def test_contrib_layers_names_tf_slim_keeps_elsewhere_resolve():

@@ -64,6 +64,7 @@ KIND_SLIM = 'slim'
 KIND_ARG_SCOPE = 'framework.arg_scope'
 KIND_FRAMEWORK = 'framework (tf_slim)'
 KIND_NETS = 'slim.nets'
+KIND_TRAINING = 'training (HParams, tf_slim)'
 KIND_IMPLEMENTATION = 'implementation modules'
 KIND_REPAIR = 'repair tf_slim'
 KIND_COMPAT_V1 = 'import tensorflow.compat.v1'
@@ -145,6 +146,11 @@ def _contrib_target(rest):
     if names[0] in FRAMEWORK_IN_TF_SLIM and _provides('contrib_compat.slim',
                                                      names[0]):
       return 'contrib_compat.slim.' + tail, KIND_FRAMEWORK
+  if sub == 'training':
+    if names and not _provides('contrib_compat.training', names[0]):
+      return None, None
+    return ('contrib_compat.training' + ('.' + tail if tail else ''),
+            KIND_TRAINING)
   return None, None
 
 
@@ -186,7 +192,8 @@ def _provider(name, modules):
 # become `from contrib_compat import <module> as NAME`.
 _MODULE_BINDINGS = {'slim': ('slim', KIND_SLIM),
                     'layers': ('layers', KIND_LAYERS),
-                    'framework': ('slim', KIND_FRAMEWORK)}
+                    'framework': ('slim', KIND_FRAMEWORK),
+                    'training': ('training', KIND_TRAINING)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -487,6 +494,9 @@ class _ContribRewriter(cst.CSTTransformer):
     elif rest == ['slim']:
       bad = [n for n in names if not _provides('contrib_compat.slim', n)]
       result = ('contrib_compat.slim', KIND_SLIM)
+    elif rest == ['training']:
+      bad = [n for n in names if not _provides('contrib_compat.training', n)]
+      result = ('contrib_compat.training', KIND_TRAINING)
     elif rest == ['framework']:
       bad = [n for n in names if n not in FRAMEWORK_IN_TF_SLIM or
              not _provides('contrib_compat.slim', n)]
@@ -523,6 +533,12 @@ class _ContribRewriter(cst.CSTTransformer):
         functions.append(name)
       elif sub == name and sub in _MODULE_BINDINGS:
         modules[name] = ('contrib_compat', KIND_IMPLEMENTATION)
+      elif sub in _MODULE_BINDINGS:
+        # `from tensorflow.contrib.training.python.training import hparam`:
+        # a module standing for one of ours under another name.
+        self._note(node, '.'.join(rest + [name]), 'use from contrib_compat '
+                   'import %s as %s' % (_MODULE_BINDINGS[sub][0], name))
+        return None, None
       elif sub and sub.startswith('tf_slim.') and _module_exists(sub):
         modules[name] = (sub.rpartition('.')[0], None)
       else:

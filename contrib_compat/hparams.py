@@ -167,7 +167,16 @@ class HParams:
       self.add_hparam(name, value)
 
   def add_hparam(self, name, value):
-    """Adds a new hyperparameter; its type is taken from `value`."""
+    """Adds a new hyperparameter; its type is taken from `value`.
+
+    Args:
+      name: the attribute name it is read under.
+      value: int, float, bool, str, None, or a non-empty list of one of them.
+
+    Raises:
+      ValueError: `name` is already an attribute (a method or an existing
+        hyperparameter), or `value` is an empty list.
+    """
     if getattr(self, name, None) is not None:
       raise ValueError('Hyperparameter name is reserved: %s' % name)
     if isinstance(value, (list, tuple)):
@@ -181,6 +190,10 @@ class HParams:
 
   def set_hparam(self, name, value):
     """Sets an existing hyperparameter, cast to its type.
+
+    Args:
+      name: an existing hyperparameter.
+      value: its new value (a list for a list hyperparameter).
 
     Raises:
       KeyError: if there is no hyperparameter `name`.
@@ -208,25 +221,27 @@ class HParams:
   def parse(self, values):
     """Overrides values from a `'name=value,...'` string (see parse_values).
 
-    An index clause `name[i]=v` sets one element of a list hyperparameter.
+    Index clauses (`name[i]=v`) parse but, as in TF 1.15, are not applied.
+
+    Args:
+      values: the clauses, e.g. 'learning_rate=0.3,sizes=[3,5]'.
 
     Returns:
       self.
+
+    Raises:
+      ValueError: as `parse_values`, or a value `set_hparam` refuses; an
+        index clause.
     """
     type_map = {name: t for name, (t, _) in self._hparam_types.items()}
     parsed = parse_values(values, type_map)
     for name, value in parsed.items():
-      if isinstance(value, dict):
-        if not self._hparam_types[name][1]:
-          raise ValueError('Must not pass an index for single-valued '
-                           'parameter: %s' % name)
-        updated = list(getattr(self, name))
-        for i, element in value.items():
-          if i >= len(updated):
-            raise ValueError('Index %d out of range for hparam %s of length '
-                             '%d' % (i, name, len(updated)))
-          updated[i] = element
-        parsed[name] = updated
+      if isinstance(value, dict) and self._hparam_types[name][1]:
+        # TF1 raised the first sentence only, which hid the reason.
+        raise ValueError(
+            'Must pass a list for multi-valued parameter: %s. HParams.parse '
+            'does not apply index clauses (%s[i]=...); give the whole list.'
+            % (name, name))
     return self.override_from_dict(parsed)
 
   def override_from_dict(self, values_dict):

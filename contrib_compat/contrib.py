@@ -66,7 +66,7 @@ def _removed_message(dotted):
             'contrib_compat does not provide it%s; use %s instead.'
             % (dotted, why, replacement))
   return ('tf.contrib.%s does not exist: contrib_compat provides '
-          'tf.contrib.slim, tf.contrib.layers and tf.contrib.framework%s, and '
+          'tf.contrib.slim, layers, framework and training%s, and '
           'knows no replacement for this name; see migration_guide.md.'
           % (dotted, why))
 
@@ -240,8 +240,7 @@ def _api_modules():
 
 
 def install():
-  """Makes `tf.contrib` (slim, layers, framework, training) exist; repairs
-  tf_slim.
+  """Installs `tf.contrib` (slim, layers, framework, training); repairs tf_slim.
 
   Idempotent. After it, `tf.contrib.slim`, `import tensorflow.contrib.slim`,
   `from tensorflow.contrib import layers` and

@@ -245,7 +245,7 @@ class HParams:
     return self.override_from_dict(parsed)
 
   def override_from_dict(self, values_dict):
-    """Sets each existing hyperparameter named in `values_dict`; returns self."""
+    """Sets each hyperparameter named in `values_dict`; returns self."""
     for name, value in values_dict.items():
       self.set_hparam(name, value)
     return self

@@ -99,8 +99,8 @@ def implementation_module(contrib_name):
 
   Returns:
     'layers', 'framework', 'slim' or 'training' (the contrib module this
-    package provides), 'tf_slim.<path>' (tf_slim's module of that name, which may not
-    exist), or None.
+    package provides), 'tf_slim.<path>' (tf_slim's module of that name,
+    which may not exist), or None.
   """
   if contrib_name in IMPLEMENTATION_PACKAGES:
     return IMPLEMENTATION_PACKAGES[contrib_name]

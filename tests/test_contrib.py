@@ -331,20 +331,18 @@ def test_install_without_tf_slim():
       assert tf.contrib.layers.separable_convolution2d is cc.separable_conv2d
       from tensorflow.contrib.layers.python.layers import layers as lib
       assert lib.separable_conv2d is cc.separable_conv2d
-      try:
-        tf.contrib.slim.conv2d
-      except AttributeError as e:
-        assert 'tf_slim' in str(e) and 'failed to import' in str(e), e
-      else:
-        raise AssertionError('conv2d resolved without tf_slim')
+      def missing(module, name):
+        try:
+          getattr(module, name)
+        except AttributeError as e:
+          return str(e)
+        raise AssertionError(name + ' resolved without tf_slim')
+      message = missing(tf.contrib.slim, 'conv2d')
+      assert 'tf_slim' in message and 'failed to import' in message, message
       from tensorflow.contrib import training
       assert training.HParams(depth=3).depth == 3
-      try:
-        training.create_train_op
-      except AttributeError as e:
-        assert 'failed to import' in str(e), e
-      else:
-        raise AssertionError('create_train_op resolved without tf_slim')
+      message = missing(training, 'create_train_op')
+      assert 'failed to import' in message, message
       from contrib_compat import slim_repair
       with cc.repair_tf_slim() as repair:
         assert repair.patched == []

@@ -1,16 +1,14 @@
 """Shared fixtures: a fresh TF1-style graph per test, paths to fixtures."""
 import logging
-import os
 import pathlib
 
 import pytest
 import tensorflow.compat.v1 as tf
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-# ../shared beside the checkout (CI clones main with shared/ beside it).
-SHARED = pathlib.Path(os.environ.get('CONTRIB_COMPAT_SHARED',
-                                     REPO.parent / 'shared'))
-TF113_FIXTURE = SHARED / 'fixtures' / 'tf1.13-ssd-mobilenet-v2'
+# Real TF1 artefacts, each folder with a SOURCE.md (origin, commit, licence).
+DATA = REPO / 'tests' / 'data'
+TF113_FIXTURE = DATA / 'tf1.13-ssd-mobilenet-v2'
 
 
 @pytest.fixture
@@ -43,6 +41,6 @@ def tf_warnings():
 @pytest.fixture
 def tf113_fixture():
   if not (TF113_FIXTURE / 'model.ckpt.meta').exists():
-    pytest.fail('TF 1.13 fixture missing at %s (set CONTRIB_COMPAT_SHARED)'
+    pytest.fail('TF 1.13 fixture missing at %s (it is part of the repository)'
                 % TF113_FIXTURE)
   return TF113_FIXTURE

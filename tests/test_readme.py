@@ -1,5 +1,6 @@
 """The README's Quickstart is what CI runs, so its install steps are tested."""
 import re
+import subprocess
 
 from tests.conftest import REPO
 
@@ -22,3 +23,26 @@ def test_ci_runs_the_readme_test_command():
   ci_lines = [line.strip() for line in
               (REPO / '.ci' / 'run').read_text().splitlines()]
   assert test_command in ci_lines
+
+
+def test_ckpt_worked_example_runs_from_a_clone():
+  """The README's contrib-compat-ckpt example, run as written at the root.
+
+  Its `# ` lines are the output it documents; the fixture it reads lives in
+  tests/data, so a fresh clone has it.
+  """
+  readme = (REPO / 'README.md').read_text()
+  block = next(b for b in re.findall(r'```sh\n(.*?)```', readme, flags=re.S)
+               if 'contrib-compat-ckpt inspect' in b)
+  assert '../shared' not in block
+  script = '\n'.join(line.split('  #', 1)[0] for line in block.splitlines()
+                     if not line.startswith('#'))
+  expected = [line[2:] for line in block.splitlines()
+              if line.startswith('# ') and line[2:].strip()]
+  result = subprocess.run(['bash', '-euo', 'pipefail', '-c', script],
+                          cwd=REPO, capture_output=True, text=True,
+                          check=False, timeout=300)
+  assert result.returncode == 0, result.stderr
+  lines = [line.rstrip() for line in result.stdout.splitlines()]
+  for line in expected:
+    assert line.rstrip() in lines

@@ -1,7 +1,7 @@
 """The SSD MobileNet v2 graph of the TF 1.13 Object Detection API, rebuilt.
 
 Rebuilds, with this package's layers, every variable of the checkpoint in
-`shared/fixtures/tf1.13-ssd-mobilenet-v2` (345 variables: the feature
+`tests/data/tf1.13-ssd-mobilenet-v2` (345 variables: the feature
 extractor, the box predictors and `global_step`) under the checkpoint's exact
 names, so that
 

@@ -8,7 +8,7 @@ left its own graph behind; this module keeps all three:
   `assign_moving_average` updates, variables made without a custom getter;
 * the "layer" path (the default: `updates_collections=UPDATE_OPS`, no
   `batch_weights`, no zero-debiasing): what the Keras `BatchNormalization`
-  layer built -- FusedBatchNormV3 for rank 4/5 float inputs, `tf.nn.moments`
+  layer built -- FusedBatchNormV3 for rank 4 float inputs, `tf.nn.moments`
   otherwise, renorm and `adjustment` -- with its update ops (operations) put
   in UPDATE_OPS unless `trainable=False`;
 * the "legacy" path (`batch_weights`, a non-default `updates_collections` or
@@ -155,25 +155,6 @@ def _zero_debias(unbiased_var, value, decay):
   bias_factor = 1 - tf.pow(1.0 - decay, update_local_step)
   return tf.assign(unbiased_var, update_biased / bias_factor,
                    name=tf.get_default_graph().get_name_scope() + '/')
-
-
-def _model_variable_getter(getter, name, shape=None, dtype=None,
-                           initializer=None, regularizer=None, trainable=True,
-                           collections=None, caching_device=None,
-                           partitioner=None, use_resource=None,
-                           synchronization=tf.VariableSynchronization.AUTO,
-                           aggregation=tf.VariableAggregation.NONE, **_):
-  """Custom getter making every variable of the layer a model variable.
-
-  TF1 installed it on the layer's variable scope, so the zero-debias shadow
-  variables of the unfused paths are model variables too.
-  """
-  return variables.model_variable(
-      name, shape=shape, dtype=dtype, initializer=initializer,
-      regularizer=regularizer, collections=collections, trainable=trainable,
-      caching_device=caching_device, partitioner=partitioner,
-      custom_getter=getter, use_resource=use_resource,
-      synchronization=synchronization, aggregation=aggregation)
 
 
 def _params_shape(inputs, data_format):
@@ -325,8 +306,8 @@ def batch_norm(inputs,
       UPDATE_OPS.
     batch_weights: Optional [batch_size] tensor of per-example weights for
       the moments; unfused only.
-    fused: None or True use the fused kernel where TF1 did (rank 2 and 4,
-      rank 5 on the default path, float16/bfloat16/float32, no renorm,
+    fused: None or True use the fused kernel where TF 1.15 did (rank 2 and
+      4; not rank 5, which TF 2's Keras fuses; float16/bfloat16/float32, no renorm,
       `adjustment` or `batch_weights`); False never does.
     data_format: 'NHWC' (default) or 'NCHW'.
     zero_debias_moving_mean: Zero-debias `moving_mean`.
@@ -374,36 +355,41 @@ def batch_norm(inputs,
   default_updates = updates_collections == _UPDATE_OPS
   possible_to_fuse = (batch_weights is None and not renorm and
                       rank in (2, 4) and adjustment is None)
-  if fused and possible_to_fuse and (
-      zero_debias_moving_mean or rank == 2 or not default_updates):
-    with tf.variable_scope(scope, 'BatchNorm', [inputs], reuse=reuse) as sc:
+  slim_fused = fused and possible_to_fuse and (
+      zero_debias_moving_mean or rank == 2 or not default_updates)
+  # TF1's own fused path opened its scope without the model-variable getter;
+  # the other two did, so anything creating variables inside is a model
+  # variable there.
+  getter = None if slim_fused else variables.layer_variable_getter()
+  with tf.variable_scope(scope, 'BatchNorm', [inputs], reuse=reuse,
+                         custom_getter=getter) as sc:
+    if slim_fused:
       outputs = _slim_fused(
           inputs, decay, center, scale, epsilon, param_initializers,
           param_regularizers, updates_collections, is_training,
           variables_collections, trainable, data_format,
           zero_debias_moving_mean)
-  else:
-    with tf.variable_scope(scope, 'BatchNorm', [inputs], reuse=reuse,
-                           custom_getter=_model_variable_getter) as sc:
-      if (batch_weights is None and default_updates and
+    elif (batch_weights is None and default_updates and
           not zero_debias_moving_mean):
-        outputs = _layer(
-            inputs, decay, center, scale, epsilon, param_initializers,
-            param_regularizers, is_training, variables_collections,
-            trainable, fused, data_format, renorm, renorm_clipping,
-            renorm_decay, adjustment)
-      else:
-        if renorm:
-          raise ValueError('renorm is not supported with batch_weights, '
-                           'updates_collections or zero_debias_moving_mean '
-                           '(batch_norm `renorm`)')
-        outputs = _legacy(
-            inputs, decay, center, scale, epsilon, param_initializers,
-            updates_collections, is_training, variables_collections,
-            trainable, batch_weights, data_format, zero_debias_moving_mean)
-  if activation_fn is not None:
-    outputs = activation_fn(outputs)
-  return variables.collect_named_outputs(outputs_collections, sc.name, outputs)
+      outputs = _layer(
+          inputs, decay, center, scale, epsilon, param_initializers,
+          param_regularizers, is_training, variables_collections,
+          trainable, fused, data_format, renorm, renorm_clipping,
+          renorm_decay, adjustment)
+    else:
+      if renorm:
+        raise ValueError('renorm is not supported with batch_weights, '
+                         'updates_collections or zero_debias_moving_mean '
+                         '(batch_norm `renorm`)')
+      outputs = _legacy(
+          inputs, decay, center, scale, epsilon, param_initializers,
+          updates_collections, is_training, variables_collections,
+          trainable, batch_weights, data_format, zero_debias_moving_mean)
+    # Inside the scope, as in TF1: the activation is `<scope>/Relu`.
+    if activation_fn is not None:
+      outputs = activation_fn(outputs)
+    return variables.collect_named_outputs(outputs_collections, sc.name,
+                                           outputs)
 
 
 def _slim_fused(inputs, decay, center, scale, epsilon, initializers,
@@ -479,12 +465,13 @@ def _layer(inputs, decay, center, scale, epsilon, initializers, regularizers,
       initializers, [channels], param_dtype, False, renorm=renorm,
       synchronization=tf.VariableSynchronization.ON_READ,
       aggregation=tf.VariableAggregation.MEAN)
-  fused_kernel = (fused and rank in (4, 5) and not renorm and
+  # TF 1.15's layer fused rank 4 only (TF 2's Keras added rank 5).
+  fused_kernel = (fused and rank == 4 and not renorm and
                   adjustment is None and dtype in _FUSED_DTYPES)
   if fused_kernel:
     outputs, update_ops = _layer_fused(inputs, beta, gamma, stats, decay,
-                                       epsilon, is_training, rank,
-                                       data_format, channels, param_dtype)
+                                       epsilon, is_training, data_format,
+                                       channels, param_dtype)
   else:
     outputs, update_ops = _layer_unfused(
         inputs, beta, gamma, stats, decay, epsilon, is_training, axis,
@@ -505,19 +492,24 @@ def _layer(inputs, decay, center, scale, epsilon, initializers, regularizers,
 
 
 def _layer_fused(inputs, beta, gamma, stats, decay, epsilon, is_training,
-                 rank, data_format, channels, param_dtype):
-  if beta is None:
-    beta = tf.constant(0.0, dtype=param_dtype, shape=[channels])
+                 data_format, channels, param_dtype):
+  """The Keras layer's fused kernel, node for node as TF 1.13-1.15 built it.
+
+  Constants in TF1's creation order: gamma's stand-in before beta's, then
+  (training) the empty mean and variance `tf.nn.fused_batch_norm` makes when
+  given none, then the momentum -- `BatchNorm/Const`, `Const_1`, ... in real
+  TF1 graphs. TF 2's Keras instead fed the moving statistics to the kernel
+  in training; that graph is not the one TF1 checkpoints were trained with.
+  """
   if gamma is None:
     gamma = tf.constant(1.0, dtype=param_dtype, shape=[channels])
-  if rank == 5:
-    data_format = 'NCDHW' if data_format == _NCHW else 'NDHWC'
+  if beta is None:
+    beta = tf.constant(0.0, dtype=param_dtype, shape=[channels])
   moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
 
   def training():
-    return tf.nn.fused_batch_norm(
-        inputs, gamma, beta, mean=moving_mean, variance=moving_variance,
-        epsilon=epsilon, is_training=True, data_format=data_format)
+    return tf.nn.fused_batch_norm(inputs, gamma, beta, epsilon=epsilon,
+                                  data_format=data_format)
 
   def inference():
     return tf.nn.fused_batch_norm(
@@ -526,13 +518,14 @@ def _layer_fused(inputs, beta, gamma, stats, decay, epsilon, is_training,
 
   outputs, mean, variance = _smart_cond(is_training, training, inference)
   training_value = _constant_value(is_training)
+  if training_value is None:
+    # Inference runs the same updates with momentum 1: no change.
+    momentum = _smart_cond(is_training, lambda: decay, lambda: 1.0)
+  else:
+    # Made in inference too, unused: TF1 left it in every fused layer.
+    momentum = tf.convert_to_tensor(decay)
   update_ops = []
   if training_value is None or training_value:
-    if training_value is None:
-      # Inference runs the same updates with momentum 1: no change.
-      momentum = _smart_cond(is_training, lambda: decay, lambda: 1.0)
-    else:
-      momentum = tf.convert_to_tensor(decay)
     update_ops = [
         _update_op(_keras_moving_average(moving_mean, mean, momentum)),
         _update_op(_keras_moving_average(moving_variance, variance,

@@ -8,6 +8,7 @@ regularization losses -- is the one tf.contrib / tf-slim 1.1.0 built.
 import math
 import operator
 
+import numpy as np
 import tensorflow.compat.v1 as tf
 
 from contrib_compat import argscope
@@ -39,35 +40,67 @@ def _xavier_uniform(shape, dtype=tf.float32, partition_info=None):
   return tf.random_uniform(shape, -limit, limit, dtype)
 
 
+# TF1's Keras-backed pointwise branch named its weights the Keras way; the
+# scope's getter mapped them to the slim names checkpoints hold. Any variable
+# created under the layer's scope with one of these short names is renamed.
+_RENAME = {'bias': 'biases',
+           'depthwise_kernel': 'depthwise_weights',
+           'pointwise_kernel': 'pointwise_weights'}
+
+
+def _whole_number(value):
+  """`value` as an int if it is integral or a whole-number float, else None.
+
+  TF1 passed channel counts and list entries to `int()` or into a
+  TensorShape, so `depth_multiplier=1.0` and `kernel_size=[3.0, 3.0]` built
+  the layer; a non-whole float was truncated or failed deep in shape code.
+  """
+  try:
+    return operator.index(value)
+  except TypeError:
+    pass
+  if isinstance(value, (float, np.floating)) and float(value).is_integer():
+    return int(value)
+  return None
+
+
 def _pair(value, arg_name):
-  """An int or a pair of ints as (h, w); names `arg_name` when malformed."""
+  """An int or a pair of numbers as (h, w) ints; names `arg_name` if bad.
+
+  A bare float was refused by TF1 (`two_element_tuple` and Keras'
+  `normalize_tuple` both wanted an int); whole-number floats inside a list
+  were accepted.
+  """
   if isinstance(value, tf.TensorShape):
     value = value.as_list()
-  pair = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
-  try:
-    if len(pair) != 2 or any(isinstance(v, bool) for v in pair):
-      raise TypeError
-    pair = tuple(operator.index(v) for v in pair)
-  except TypeError:
-    pair = (0,)
-  if len(pair) != 2 or min(pair) < 1:
+  if isinstance(value, (list, tuple)):
+    pair = tuple(None if isinstance(v, bool) else _whole_number(v)
+                 for v in value)
+  else:
+    is_int = not isinstance(value, (bool, float, np.floating)) and (
+        _whole_number(value) is not None)
+    pair = (operator.index(value),) * 2 if is_int else (None,)
+  if len(pair) != 2 or None in pair or min(pair) < 1:
     raise ValueError('separable_conv2d: `%s` must be a positive int or a list '
-                     'of 2 positive ints, got %r' % (arg_name, value))
+                     'of 2 positive whole numbers, got %r' % (arg_name, value))
   return pair
 
 
 def _positive_int(value, arg_name):
   """`value` as an int >= 1; TypeError / ValueError naming `arg_name`.
 
-  TF1 raised the same exception types, but from deep inside shape handling
-  and without the argument's name (or, for 0, built a layer with no output
+  Whole-number floats are taken, as TF1 took them (real model code passes
+  `depth_multiplier=1.0`). TF1 raised from deep inside shape handling and
+  without the argument's name (or, for 0, built a layer with no output
   channels).
   """
-  try:
-    number = operator.index(value)
-  except TypeError:
+  number = _whole_number(value)
+  if number is None:
+    if isinstance(value, (float, np.floating)):
+      raise ValueError('separable_conv2d: `%s` must be a whole number, got %r'
+                       % (arg_name, value))
     raise TypeError('separable_conv2d: `%s` must be an int, got %r'
-                    % (arg_name, value)) from None
+                    % (arg_name, value))
   if number < 1:
     raise ValueError('separable_conv2d: `%s` must be at least 1, got %r'
                      % (arg_name, value))
@@ -246,8 +279,11 @@ def separable_conv2d(inputs,
   """
   if data_format not in (_NCHW, _NHWC):
     raise ValueError('data_format has to be either NCHW or NHWC.')
-  with tf.variable_scope(scope, 'SeparableConv2d', [inputs],
-                         reuse=reuse) as sc:
+  # TF1's scope-wide getter: what the normalizer or activation creates in
+  # here is a model variable too, renamed by _RENAME.
+  with tf.variable_scope(scope, 'SeparableConv2d', [inputs], reuse=reuse,
+                         custom_getter=variables.layer_variable_getter(
+                             _RENAME)) as sc:
     inputs = tf.convert_to_tensor(inputs)
     dtype = inputs.dtype.base_dtype
     if not dtype.is_floating:

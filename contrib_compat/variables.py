@@ -63,6 +63,43 @@ else:
   model_variable = _own_model_variable
 
 
+def layer_variable_getter(rename=None):
+  """The custom getter TF1's contrib layers installed on their variable scope.
+
+  Every `get_variable` under that scope -- the layer's own, and those of
+  whatever it calls inside the scope (a `normalizer_fn`, an `activation_fn`
+  such as a PReLU with a `get_variable` of its own) -- goes through
+  `model_variable`: it lands in MODEL_VARIABLES and obeys
+  `arg_scope([model_variable], ...)`. A variable whose short name is a key of
+  `rename` is created under the mapped name instead (TF1's Keras-backed
+  layers mapped `bias` to `biases`, `depthwise_kernel` to
+  `depthwise_weights`, ...). Getters of enclosing scopes still apply: the
+  variable scope nests them.
+
+  Args:
+    rename: Optional dict from short variable name to the name to use.
+
+  Returns:
+    A custom getter for `tf.compat.v1.variable_scope(custom_getter=...)`.
+  """
+  def layer_getter(getter, name, shape=None, dtype=None, initializer=None,
+             regularizer=None, trainable=True, collections=None,
+             caching_device=None, partitioner=None, use_resource=None,
+             synchronization=tf.VariableSynchronization.AUTO,
+             aggregation=tf.VariableAggregation.NONE, **_):
+    head, _, short_name = name.rpartition('/')
+    if rename and short_name in rename:
+      name = (head + '/' if head else '') + rename[short_name]
+    return model_variable(
+        name, shape=shape, dtype=dtype, initializer=initializer,
+        regularizer=regularizer, collections=collections, trainable=trainable,
+        caching_device=caching_device, partitioner=partitioner,
+        custom_getter=getter, use_resource=use_resource,
+        synchronization=synchronization, aggregation=aggregation)
+
+  return layer_getter
+
+
 def get_variable_collections(variables_collections, name):
   """Collections for variable `name` ('weights', 'biases', ...).
 

@@ -12,6 +12,7 @@ import tensorflow.compat.v1 as tf
 
 from contrib_compat import argscope
 from contrib_compat.normalization import batch_norm
+from tests.conformance import _graph_utils
 
 SHAPE_NHWC = (6, 3, 4, 5)
 EPSILON = 0.001
@@ -314,3 +315,98 @@ def test_building_logs_no_warnings(graph, tf_warnings):
                  {'is_training': tf.placeholder(tf.bool, [])}):
     batch_norm(inputs, **kwargs)
   assert [r.getMessage() for r in tf_warnings] == []
+
+
+# --- TF1's scope: activation and variables inside it (issue 11) -------------
+
+PATHS = {  # batch_norm arguments choosing each of TF1's three paths
+    'layer': {},
+    'slim_fused': {'updates_collections': None},
+    'legacy': {'updates_collections': None, 'fused': False},
+}
+
+
+@pytest.mark.parametrize('path', sorted(PATHS))
+@pytest.mark.parametrize('is_training', [True, False])
+def test_activation_is_inside_the_scope(graph, path, is_training):
+  # Real TF 1.4 / 1.14 graphs: `<scope>/Relu`, not `Relu` at the caller.
+  y = batch_norm(tf.placeholder(tf.float32, [1, 4, 4, 3]),
+                 activation_fn=tf.nn.relu, is_training=is_training,
+                 scope='bn', **PATHS[path])
+  assert y.op.name == 'bn/Relu'
+  assert y.op.type == 'Relu'
+
+
+def _prelu(inputs):
+  alpha = tf.get_variable('alpha', [inputs.shape[-1]],
+                          initializer=tf.constant_initializer(0.25))
+  return tf.maximum(inputs, 0.0) + alpha * tf.minimum(inputs, 0.0)
+
+
+@pytest.mark.parametrize('path,model', [
+    ('layer', True), ('legacy', True), ('slim_fused', False)])
+def test_activation_variables_follow_the_path_getter(graph, path, model):
+  # TF1's layer and legacy paths opened the scope with the model-variable
+  # getter; its own fused path did not.
+  batch_norm(tf.placeholder(tf.float32, [1, 4, 4, 3]), activation_fn=_prelu,
+             scope='bn', **PATHS[path])
+  model_names = [v.op.name for v in tf.model_variables()]
+  assert ('bn/alpha' in model_names) == model
+  assert 'bn/alpha' in [v.op.name for v in tf.global_variables()]
+
+
+@pytest.fixture
+def ref_variables():
+  """TF1's default: reference variables, read through `<name>/read`."""
+  with _graph_utils.resource_variables(False):
+    yield
+
+
+def _fused_inputs(graph):
+  (node,) = [n for n in graph.as_graph_def().node
+             if n.op.startswith('FusedBatchNorm')]
+  return node.name, list(node.input)
+
+
+@pytest.mark.parametrize('scale', [True, False])
+def test_layer_fused_training_feeds_empty_statistics(graph, ref_variables,
+                                                     scale):
+  # TF 1.14 / 1.15: FusedBatchNorm(x, gamma, beta, Const, Const_1) with the
+  # empty mean and variance, then the momentum; TF 2's Keras fed the moving
+  # statistics instead.
+  batch_norm(tf.placeholder(tf.float32, [2, 4, 4, 3]), scale=scale,
+             is_training=True, scope='bn')
+  name, inputs = _fused_inputs(graph)
+  first = 'bn/Const_1' if not scale else 'bn/Const'
+  second = 'bn/Const_2' if not scale else 'bn/Const_1'
+  gamma = 'bn/gamma/read' if scale else 'bn/Const'
+  assert name == 'bn/FusedBatchNormV3'
+  assert inputs == ['Placeholder', gamma, 'bn/beta/read', first, second]
+  for const in (first, second):
+    value = graph.get_tensor_by_name(const + ':0')
+    assert value.shape.as_list() == [0]
+  momentum = 'bn/Const_3' if not scale else 'bn/Const_2'
+  assert graph.get_operation_by_name(momentum).type == 'Const'
+  assert momentum + ':0' in [
+      t.name for op in graph.get_operations()
+      if op.name.startswith('bn/AssignMovingAvg/') for t in op.inputs]
+
+
+def test_layer_fused_inference_keeps_the_momentum_const(graph, ref_variables):
+  # The TF 1.13 fixture: FusedBatchNorm on the moving statistics and an
+  # unused `BatchNorm/Const` (the momentum) after it.
+  batch_norm(tf.placeholder(tf.float32, [2, 4, 4, 3]), scale=True,
+             is_training=False, scope='bn')
+  _, inputs = _fused_inputs(graph)
+  assert inputs[3:] == ['bn/moving_mean/read', 'bn/moving_variance/read']
+  const = graph.get_operation_by_name('bn/Const')
+  assert const.type == 'Const'
+  assert np.isclose(tf.get_static_value(const.outputs[0]), 0.999)
+
+
+def test_rank5_layer_path_is_unfused_as_in_tf115(graph):
+  # TF 1.15's layer fused rank 4 only; TF 2's Keras also fuses rank 5.
+  batch_norm(tf.placeholder(tf.float32, [2, 3, 4, 4, 3]), scope='bn')
+  ops = {op.type for op in graph.get_operations()}
+  assert not any(t.startswith('FusedBatchNorm') for t in ops)
+  assert 'Mean' in ops

@@ -389,7 +389,7 @@ def test_malformed_pairs(graph, arg, value):
 @pytest.mark.parametrize('value,error,message', [
     (0, ValueError, 'must be at least 1, got 0'),
     (-2, ValueError, 'must be at least 1, got -2'),
-    (2.0, TypeError, 'must be an int, got 2.0'),
+    (2.5, ValueError, 'must be a whole number, got 2.5'),
     ('3', TypeError, "must be an int, got '3'")])
 def test_bad_channel_counts(graph, arg, value, error, message):
   kwargs = {'num_outputs': 4, arg: value}
@@ -453,3 +453,76 @@ def test_no_warnings(graph, tf_warnings, num_outputs):
                      biases_regularizer=reg, scope='c')
     separable_conv2d(_images(), num_outputs, 3, scope='c', reuse=True)
   assert [r.getMessage() for r in tf_warnings] == []
+
+
+# --- TF1's scope-wide getter and whole-number floats (issue 11) -------------
+
+
+def _getter_normalizer(inputs, scope='Norm'):
+  """A normalizer creating variables with plain get_variable (one `bias`)."""
+  with tf.variable_scope(scope):
+    scale = tf.get_variable('scale', [inputs.shape[-1]],
+                            initializer=tf.ones_initializer())
+    bias = tf.get_variable('bias', [inputs.shape[-1]],
+                           initializer=tf.zeros_initializer())
+  return inputs * scale + bias
+
+
+def _prelu(inputs):
+  alpha = tf.get_variable('alpha', [inputs.shape[-1]],
+                          initializer=tf.constant_initializer(0.25))
+  return tf.maximum(inputs, 0.0) + alpha * tf.minimum(inputs, 0.0)
+
+
+@pytest.mark.parametrize('num_outputs', [None, 4])
+def test_variables_made_inside_the_scope_are_model_variables(graph,
+                                                             num_outputs):
+  # TF1 sent every get_variable under the layer's scope through
+  # model_variable, renaming `bias` to `biases`; a Saver built from
+  # get_model_variables() saw the normalizer's and the activation's variables.
+  with tf_slim.arg_scope([tf_slim.model_variable], device='/cpu:0'):
+    separable_conv2d(_images(), num_outputs, 3, normalizer_fn=_getter_normalizer,
+                     activation_fn=_prelu, scope='sep')
+  made = ['sep/Norm/scale', 'sep/Norm/biases', 'sep/alpha']
+  assert set(made) <= set(_names(MODEL))
+  assert set(made) <= set(_names(TRAINABLE))
+  assert 'sep/Norm/bias' not in _names(GLOBAL)
+  for var in tf.get_collection(MODEL):
+    assert var.device == '/device:CPU:0', var.op.name
+
+
+def test_variables_outside_the_scope_are_left_alone(graph):
+  separable_conv2d(_images(), None, 3, normalizer_fn=_getter_normalizer,
+                   scope='sep')
+  _getter_normalizer(_images(), scope='after')
+  assert 'after/bias' in _names(GLOBAL)
+  assert not [n for n in _names(MODEL) if n.startswith('after/')]
+
+
+@pytest.mark.parametrize('num_outputs', [None, 8.0])
+def test_whole_number_floats_build_as_tf1(graph, num_outputs):
+  # Real TF1 model code passes depth_multiplier=1.0; its checkpoint holds
+  # depthwise_weights of shape [3, 3, C, 1].
+  y = separable_conv2d(_images(), num_outputs, [3.0, 3.0], depth_multiplier=1.0,
+                       stride=[1.0, 1.0], rate=[1.0, 1.0], scope='sep')
+  weights = {v.op.name: v.shape.as_list() for v in tf.global_variables()}
+  assert weights['sep/depthwise_weights'] == [3, 3, 3, 1]
+  if num_outputs:
+    assert weights['sep/pointwise_weights'] == [1, 1, 3, 8]
+  assert y.shape.as_list() == [2, 8, 8, 8 if num_outputs else 3]
+
+
+@pytest.mark.parametrize('arg,value', [
+    ('depth_multiplier', 1.5), ('num_outputs', 7.25)])
+def test_non_whole_floats_are_refused_by_name(graph, arg, value):
+  kwargs = {'num_outputs': 4, arg: value}
+  with pytest.raises(ValueError, match='`%s` must be a whole number' % arg):
+    separable_conv2d(_images(), kernel_size=3, **kwargs)
+
+
+@pytest.mark.parametrize('arg', ['kernel_size', 'stride', 'rate'])
+def test_non_whole_floats_in_pairs_are_refused_by_name(graph, arg):
+  # TF1's depthwise branch truncated [3.5, 3] to (3, 3) silently.
+  kwargs = {'kernel_size': 3, arg: [2.5, 1]}
+  with pytest.raises(ValueError, match='`%s` must be' % arg):
+    separable_conv2d(_images(), None, **kwargs)

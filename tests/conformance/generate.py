@@ -74,8 +74,30 @@ BIASES_INITIALIZERS = {
     'none': lambda: None,
     'constant': lambda: tf.constant_initializer(0.5),
 }
-ACTIVATIONS = {'none': None, 'relu6': tf.nn.relu6}
-NORMALIZERS = {'scaled': scaled}
+def getter_normalizer(x, scale=2.0):
+  """A normalizer whose variables come from plain get_variable, one `bias`.
+
+  TF1's layer scope sent them through model_variable and renamed `bias`.
+  """
+  # Scalars: the channel axis depends on data_format, and shapes may be
+  # dynamic.
+  gain = tf.get_variable('gain', [], dtype=x.dtype,
+                         initializer=tf.constant_initializer(scale))
+  bias = tf.get_variable('bias', [], dtype=x.dtype,
+                         initializer=tf.constant_initializer(0.5))
+  return tf.add(x * gain, bias, name='normalized')
+
+
+def prelu(x):
+  """An activation with a variable of its own, made inside the layer scope."""
+  alpha = tf.get_variable('alpha', [], dtype=x.dtype,
+                          initializer=tf.constant_initializer(0.25))
+  return tf.maximum(x, tf.zeros_like(x)) + alpha * tf.minimum(
+      x, tf.zeros_like(x))
+
+
+ACTIVATIONS = {'none': None, 'relu6': tf.nn.relu6, 'prelu': prelu}
+NORMALIZERS = {'scaled': scaled, 'getter': getter_normalizer}
 _FACTORIES = {
     'weights_regularizer': REGULARIZERS,
     'biases_regularizer': REGULARIZERS,
@@ -90,7 +112,7 @@ PLANS = ('once', 'twice', 'reuse_true', 'auto_reuse', 'enclosing_reuse')
 def separable_config(num_outputs, dtype='float32', plan='once',
                      resource=True, shape=(2, 7, 6, 3), dynamic_shape=False,
                      arg_scope_keys=(), custom_getter=False, partitioned=False,
-                     **kwargs):
+                     model_variable_device=False, **kwargs):
   """A separable_conv2d configuration; kwargs are the layer's (tokens).
 
   Args:
@@ -108,15 +130,21 @@ def separable_config(num_outputs, dtype='float32', plan='once',
     custom_getter: whether an enclosing scope has a recording custom getter.
     partitioned: whether an enclosing scope's partitioner splits 4-D
       variables in two along their input channels (where that is even).
+    model_variable_device: whether an enclosing
+      `arg_scope([tf_slim.model_variable], device='/cpu:0')` places variables.
     **kwargs: the layer's keyword arguments, objects given as tokens.
   """
   kwargs.setdefault('kernel_size', 3)
   kwargs.setdefault('data_format', 'NHWC')
-  return {'shape': list(shape), 'dynamic_shape': dynamic_shape,
-          'dtype': dtype, 'num_outputs': num_outputs,
-          'kwargs': kwargs, 'plan': plan, 'resource_variables': resource,
-          'arg_scope_keys': sorted(arg_scope_keys),
-          'custom_getter': custom_getter, 'partitioned': partitioned}
+  config = {'shape': list(shape), 'dynamic_shape': dynamic_shape,
+            'dtype': dtype, 'num_outputs': num_outputs,
+            'kwargs': kwargs, 'plan': plan, 'resource_variables': resource,
+            'arg_scope_keys': sorted(arg_scope_keys),
+            'custom_getter': custom_getter, 'partitioned': partitioned}
+  if model_variable_device:
+    # Only when set, so that the goldens written before it stay exact.
+    config['model_variable_device'] = True
+  return config
 
 
 def _objects(kwargs):
@@ -185,9 +213,12 @@ def build_separable(fn, config):
     inputs = tf.placeholder(DTYPES[config['dtype']], shape, name='inputs')
     outputs = []
     partitioner = _split_input_channels if config['partitioned'] else None
+    device = ({'device': '/cpu:0'} if config.get('model_variable_device')
+              else {})
     with tf.variable_scope('outer', custom_getter=getter,
                            partitioner=partitioner), \
-        tf_slim.arg_scope([fn], **scoped):
+        tf_slim.arg_scope([fn], **scoped), \
+        tf_slim.arg_scope([tf_slim.model_variable], **device):
       for enclosing, call_kwargs in _calls(config['plan'], kwargs):
         with (tf.variable_scope(**enclosing) if enclosing else
               contextlib.nullcontext()):

@@ -68,7 +68,7 @@ def configs(draw):
       'pointwise_initializer': tokens(generate.WEIGHTS_INITIALIZERS),
       'biases_initializer': tokens(generate.BIASES_INITIALIZERS),
       'activation_fn': tokens(generate.ACTIVATIONS),
-      'normalizer_fn': st.just('scaled'),
+      'normalizer_fn': tokens(generate.NORMALIZERS),
       'trainable': st.just(False),
       'variables_collections': st.sampled_from([
           ['extra'], {'weights': ['w']}, {'weights': ['w'], 'biases': ['b']}]),
@@ -87,7 +87,7 @@ def configs(draw):
       # These keyword arguments come from an enclosing tf_slim.arg_scope.
       arg_scope_keys=draw(st.sets(st.sampled_from(sorted(kwargs)))),
       custom_getter=draw(st.booleans()), partitioned=draw(st.booleans()),
-      **kwargs)
+      model_variable_device=draw(st.booleans()), **kwargs)
 
 
 def _check_same(config):
@@ -99,6 +99,9 @@ def _check_same(config):
   assert (_graph_utils.nodes(our_def, attrs=True) ==
           _graph_utils.nodes(ref_def, attrs=True))
   assert _graph_utils.variables(graph) == _graph_utils.variables(ref_graph)
+  placed = lambda g: [(v.op.name, v.device) for v in g.get_collection(
+      tf.GraphKeys.GLOBAL_VARIABLES)]
+  assert placed(graph) == placed(ref_graph)
   assert (_graph_utils.collections(graph) ==
           _graph_utils.collections(ref_graph))
   reg = tf.GraphKeys.REGULARIZATION_LOSSES
@@ -169,6 +172,15 @@ FIXED = {
         3, shape=(2, 5, 5, 4), partitioned=True,
         weights_initializer='truncated_normal', weights_regularizer='l2',
         variables_collections=['extra'], plan='reuse_true'),
+    # TF1's scope getter: the normalizer's and activation's own variables
+    # become model variables, `bias` renamed to `biases`, placed by
+    # arg_scope([model_variable], device=...).
+    'pointwise_getter_normalizer_prelu_on_cpu': _config(
+        4, normalizer_fn='getter', activation_fn='prelu',
+        model_variable_device=True, plan='reuse_true'),
+    'depthwise_getter_normalizer_prelu_on_cpu': _config(
+        None, normalizer_fn='getter', activation_fn='prelu',
+        model_variable_device=True, custom_getter=True, plan='twice'),
 }
 
 

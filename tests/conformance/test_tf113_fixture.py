@@ -135,7 +135,7 @@ def _batch_norm(inputs, epsilon):
   return outputs
 
 
-def _rebuild(config):
+def _rebuild(config, normalizer_fn=_batch_norm, normalizer_params=None):
   """contrib_compat's layer for `config`, in a fresh graph, ref variables."""
   graph = tf.Graph()
   outer, scope = config['scope'].rsplit('/', 1)
@@ -150,8 +150,9 @@ def _rebuild(config):
           stride=config['stride'], padding=config['padding'],
           data_format=config['data_format'], rate=config['rate'],
           activation_fn=ACTIVATIONS[config['activation']],
-          normalizer_fn=_batch_norm,
-          normalizer_params={'epsilon': config['epsilon']},
+          normalizer_fn=normalizer_fn,
+          normalizer_params=normalizer_params or {
+              'epsilon': config['epsilon']},
           weights_initializer=tf.truncated_normal_initializer(
               mean=config['mean'], stddev=config['stddev']),
           weights_regularizer=regularizer,
@@ -208,9 +209,13 @@ def test_layer_matches_tf113(tf113, index):
           for v in graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)} == {
               name: value for name, value in checkpoint.items()
               if name.startswith(scope + '/')}
+  # The stand-in normalizer's plain get_variable calls too: TF1's scope-wide
+  # getter sent every variable under the layer's scope to model_variable.
   assert [v.op.name for v in
           graph.get_collection(tf.GraphKeys.MODEL_VARIABLES)] == [
-              scope + '/depthwise_weights']
+              scope + '/depthwise_weights'] + [
+                  scope + '/BatchNorm/' + name for name in
+                  ('gamma', 'beta', 'moving_mean', 'moving_variance')]
 
   # The layer's nodes, node for node, with the AddV2 exclusion.
   theirs = _layer_nodes(meta.graph_def, scope)

@@ -27,16 +27,22 @@ _LAZY = {
     'Tf1Module': 'contrib_compat.tf2',
     'to_keras': 'contrib_compat.keras_export',
 }
+# Submodules that migrated code names as `contrib_compat.<module>.<name>`
+# after a plain `import contrib_compat`: tf.contrib.summary's adapters, the
+# audio ops of tf.contrib.framework.
+_LAZY_MODULES = ('audio_ops', 'summary')
 
 
 def __getattr__(name):
-  module = _LAZY.get(name)
-  if module is None:
+  if name in _LAZY_MODULES:
+    value = importlib.import_module('contrib_compat.' + name)
+  elif name in _LAZY:
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+  else:
     raise AttributeError('module %r has no attribute %r' % (__name__, name))
-  value = getattr(importlib.import_module(module), name)
   globals()[name] = value
   return value
 
 
 def __dir__():
-  return sorted(list(globals()) + list(_LAZY))
+  return sorted(list(globals()) + list(_LAZY) + list(_LAZY_MODULES))

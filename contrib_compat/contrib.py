@@ -38,6 +38,7 @@ import threading
 import types
 
 from contrib_compat import argscope
+from contrib_compat import moved
 from contrib_compat import replacements
 
 _ROOT = 'tensorflow.contrib'
@@ -60,6 +61,12 @@ def _removed_message(dotted):
   if argscope.tf_slim is None:
     why = (' (tf_slim, which provides most of tf.contrib.slim/layers/training, '
            'failed to import: %s)' % argscope.TF_SLIM_IMPORT_ERROR)
+  home = moved.home(dotted)
+  if home:
+    hint = (' (TF 2.16+ keeps the rnn cells in the tf_keras package: pip '
+            'install tf_keras)' if '.rnn_cell.' in home else '')
+    return ('tf.contrib.%s is %s in TensorFlow 2, which this TensorFlow (%s) '
+            'lacks%s%s.' % (dotted, home, _tf_version(), hint, why))
   replacement = replacements.replacement_for(dotted)
   if replacement:
     return ('tf.contrib.%s was removed with tf.contrib in TensorFlow 2 and '
@@ -69,6 +76,10 @@ def _removed_message(dotted):
           'tf.contrib.slim, layers, framework and training%s, and '
           'knows no replacement for this name; see migration_guide.md.'
           % (dotted, why))
+
+
+def _tf_version():
+  return getattr(sys.modules.get('tensorflow'), '__version__', '?')
 
 
 def _tf_slim_module(name):
@@ -118,8 +129,14 @@ class _ContribModule(types.ModuleType):
       if not (_is_import_of_a_library(value) or
               (own and name.startswith('_'))):
         return value
-    raise ContribNameError(_removed_message(
-        '%s.%s' % (self._dotted, name) if self._dotted else name))
+    dotted = '%s.%s' % (self._dotted, name) if self._dotted else name
+    home = moved.home(dotted)
+    if home:
+      try:
+        return moved.resolve(home)
+      except (AttributeError, ImportError):
+        pass  # the message says what is missing
+    raise ContribNameError(_removed_message(dotted))
 
   def __getattr__(self, name):
     if name.startswith('__'):
@@ -163,9 +180,16 @@ def _make_modules():
       (('contrib_compat.training', None),))
   modules = {'': contrib, 'slim': slim, 'layers': layers,
              'framework': framework, 'training': training}
+  # The modules whose names TF 2 has elsewhere (tpu, data, util, ...);
+  # their names resolve through moved.NAMES.
+  for name in moved.modules():
+    if name not in modules:
+      modules[name] = _ContribModule(
+          name, 'tf.contrib.%s: its names as TensorFlow 2 has them.' % name)
   for name, module in modules.items():
-    if name:
-      setattr(contrib, name, module)
+    parent, _, leaf = name.rpartition('.')
+    if name and parent in modules:
+      setattr(modules[parent], leaf, module)
     module.__package__ = module.__name__
     # Packages, so that imports below them reach _ContribFinder: it answers
     # `tensorflow.contrib.slim.nets` and explains `tensorflow.contrib.rnn`.
@@ -204,7 +228,11 @@ class _ContribFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     self._modules = modules
 
   def _target(self, fullname):
-    where = replacements.implementation_module(fullname[len(_ROOT) + 1:])
+    contrib_path = fullname[len(_ROOT) + 1:]
+    table_module = moved.module_for_path(contrib_path)
+    if table_module is not None:
+      return self._modules[table_module]
+    where = replacements.implementation_module(contrib_path)
     if where in self._modules:
       return self._modules[where]
     if where is not None:

@@ -1,10 +1,12 @@
 """Where each tf.contrib module went, for errors and the migration tool.
 
 Keys are dotted names below `tf.contrib`; values say what to use instead.
-Only modules with no drop-in here are listed: `layers`, `slim` and
-`framework` are provided by this package, and `training` only in part (its
-HParams and tf_slim's training loops), so its entry covers the rest.
+Names that TF 2 has under another name are in `moved.py`, which comes
+first; these entries cover what is left of each module. `layers`, `slim`
+and `framework` are provided by this package, and `training` only in part
+(its HParams and tf_slim's training loops), so its entry covers the rest.
 """
+from contrib_compat import moved
 
 REPLACEMENTS = {
     'rnn': 'tf.compat.v1.nn.rnn_cell (cells) and tf.compat.v1.nn.dynamic_rnn',
@@ -21,33 +23,33 @@ REPLACEMENTS = {
     # The Estimator API itself left TensorFlow in 2.16.
     'learn': 'Keras (tf.keras); Estimators are gone since TF 2.16',
     'estimator': 'Keras (tf.keras); Estimators are gone since TF 2.16',
-    'tpu': 'tf.compat.v1.tpu and tf.distribute.TPUStrategy',
+    # What moved.py does not map: TPUEstimator, TPUConfig, RunConfig, ...
+    'tpu': 'tf.distribute.TPUStrategy (TPUEstimator left with the '
+           'Estimator API in TF 2.16)',
     'quantize': 'tensorflow_model_optimization.quantization',
-    'summary': 'tf.compat.v1.summary',
+    'summary': 'tf.summary (TF 2) or tf.compat.v1.summary',
     'lookup': 'tf.lookup',
     'predictor': 'tf.saved_model.load',
     'checkpoint': 'tf.train.Checkpoint',
+    # load_keras_model / save_keras_model: tf.compat.v1.keras.experimental
+    # had them until Keras 3.
+    'saved_model': 'tf.saved_model.save / tf.saved_model.load (Keras '
+                   'models: model.save / tf.keras.models.load_model)',
     'eager': 'tf (eager execution is the default in TF 2)',
     'crf': 'tensorflow_addons.text.crf',
     'nccl': 'tf.distribute.NcclAllReduce',
     'resampler': 'tensorflow_addons.image.resampler',
     'memory_stats': 'tf.config.experimental.get_memory_info',
-    'util': 'tf.make_tensor_proto / tf.make_ndarray',
+    'mixed_precision': 'tf.compat.v1.mixed_precision (loss scaling in '
+                       'graph mode) or tf.keras.mixed_precision',
+    'compiler': 'tf.xla.experimental.jit_scope, or tf.function('
+                'jit_compile=True)',
+    'tfprof': 'tf.compat.v1.profiler',
+    'nn': 'tf.nn',
+    'util': 'tf.get_static_value, tf.make_tensor_proto, tf.make_ndarray',
 }
 
 
-# contrib.framework names that moved into TF core; TF1 re-exported them.
-FRAMEWORK_MOVED = {
-    'list_variables': 'tf.train.list_variables',
-    'load_variable': 'tf.train.load_variable',
-    'load_checkpoint': 'tf.train.load_checkpoint',
-    'init_from_checkpoint': 'tf.compat.v1.train.init_from_checkpoint',
-    'nest': 'tf.nest',
-    'convert_to_tensor_or_sparse_tensor':
-        'tf.compat.v1.convert_to_tensor_or_sparse_tensor',
-    'sort': 'tf.sort',
-    'argsort': 'tf.argsort',
-}
 # contrib.layers names that moved elsewhere (feature columns, embeddings).
 LAYERS_MOVED = {
     'real_valued_column': 'tf.feature_column.numeric_column',
@@ -117,10 +119,17 @@ def replacement_for(contrib_name):
     contrib_name: a dotted name below tf.contrib, e.g. 'rnn.LSTMCell' or
       'framework.nest'.
   """
+  home = moved.home(contrib_name)
+  if home:
+    return home
+  if contrib_name in moved.modules():
+    # A module of moved names (framework.nest, tpu, ...): where they went.
+    prefix = contrib_name + '.'
+    return ', '.join(sorted({
+        target.rpartition('.')[0] for name, target in moved.NAMES.items()
+        if name.startswith(prefix)}))
   head, _, rest = contrib_name.partition('.')
   leaf = rest.split('.')[0]
-  moved = {'framework': FRAMEWORK_MOVED, 'layers': LAYERS_MOVED,
-           'slim': LAYERS_MOVED}.get(head, {})
-  if leaf in moved:
-    return moved[leaf]
+  if head in ('layers', 'slim') and leaf in LAYERS_MOVED:
+    return LAYERS_MOVED[leaf]
   return REPLACEMENTS.get(head)

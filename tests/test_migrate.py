@@ -365,11 +365,11 @@ def test_unrewritable_uses_are_reported_with_file_line_and_replacement(
   assert code == 0
   assert '%s:3: tf.contrib.rnn.LSTMCell: use tf.compat.v1.nn.rnn_cell' % (
       path) in err
-  assert '%s:4: tf.contrib.framework.nest: use tf.nest' % path in err
   text = path.read_text()
   assert 'from contrib_compat import slim\n' in text
   assert 'tf.contrib.rnn.LSTMCell(4)' in text
-  assert 'from tensorflow.contrib.framework import nest' in text
+  # TF 2 has nest under another name: rewritten (test_moved.py has them all).
+  assert 'from tensorflow import nest\n' in text
   # Nothing more the tool can do: 0, unless --strict asks for hand edits too.
   assert run(path)[0] == 0
   assert run(path, strict=True)[0] == 1

@@ -18,6 +18,7 @@ import importlib
 import importlib.util
 import warnings
 
+from contrib_compat import moved
 from contrib_compat import replacements
 
 with warnings.catch_warnings():
@@ -66,6 +67,7 @@ KIND_FRAMEWORK = 'framework (tf_slim)'
 KIND_NETS = 'slim.nets'
 KIND_TRAINING = 'training (HParams, tf_slim)'
 KIND_IMPLEMENTATION = 'implementation modules'
+KIND_MOVED = 'moved into TF 2'
 KIND_REPAIR = 'repair tf_slim'
 KIND_COMPAT_V1 = 'import tensorflow.compat.v1'
 KIND_IMPORT = 'import contrib_compat'
@@ -112,14 +114,29 @@ def _name_of(node):
   return helpers.get_full_name_for_node(node) if node is not None else None
 
 
-def _contrib_target(rest):
+def _contrib_target(rest, root='tf'):
   """(target, kind) for `tf.contrib.<rest...>`, or (None, None).
 
   Args:
     rest: the names after `contrib`, e.g. ['layers', 'conv2d'].
+    root: the name the reference starts with, which a TF 2 name keeps.
   """
   if not rest:
     return None, None
+  home = moved.home('.'.join(rest))
+  if home and home.startswith('contrib_compat.'):
+    return home, KIND_MOVED
+  if home:
+    path = _tf_spelling(home)
+    return (root + '.' + path, KIND_MOVED) if path else (None, None)
+  table_module = moved.module_for_path('.'.join(rest))
+  if table_module and table_module not in _MODULE_BINDINGS:
+    path = _module_home(table_module)
+    if path is None:
+      return None, None
+    if path.startswith('tensorflow.'):
+      path = root + path[len('tensorflow'):]
+    return path, KIND_MOVED
   sub, names = rest[0], rest[1:]
   if names and (names[0].startswith('_') or names[0] == 'python'):
     # Attribute chains through contrib's implementation modules are rare and
@@ -152,6 +169,103 @@ def _contrib_target(rest):
     return ('contrib_compat.training' + ('.' + tail if tail else ''),
             KIND_TRAINING)
   return None, None
+
+
+def _resolves(obj, dotted):
+  for part in dotted.split('.'):
+    try:
+      obj = getattr(obj, part)
+    except Exception:  # pylint: disable=broad-except
+      return False
+  return True
+
+
+@functools.lru_cache(maxsize=None)
+def _tf_spelling(home):
+  """`home` ('tf.x.y') as a path after `tf` valid on TF 2 and tf.compat.v1.
+
+  Migrated files may keep `import tensorflow as tf` or move to
+  `tensorflow.compat.v1`; the rewritten name must work under both. None
+  when the installed TensorFlow lacks it.
+  """
+  try:
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  except Exception:  # pylint: disable=broad-except
+    return None
+  path = bare = home[len('tf.'):]
+  for prefix in ('compat.v1.', 'compat.v2.'):
+    if bare.startswith(prefix):
+      bare = bare[len(prefix):]
+  with warnings.catch_warnings():
+    warnings.simplefilter('ignore')
+    for candidate in (path, bare, 'compat.v1.' + bare, 'compat.v2.' + bare):
+      if _resolves(tf, candidate) and _resolves(tf.compat.v1, candidate):
+        return candidate
+  return None
+
+
+def _import_home(home):
+  """(module, name) to import `home` ('tf.x.y' / 'contrib_compat.x.y') from.
+
+  The module must import as such: `tensorflow.compat.v1.tpu` does,
+  `tensorflow.distribute.cluster_resolver` does not. None if there is none.
+  """
+  if home.startswith('tf.'):
+    path = _tf_spelling(home)
+    if path is None:
+      return None
+    home = 'tensorflow.' + path
+  module, _, name = home.rpartition('.')
+  return (module, name) if _module_exists(module) else None
+
+
+def _module_home(contrib_module):
+  """The one module with all of `tf.contrib.<contrib_module>`'s names.
+
+  A dotted path that need not import as a module:
+  `tensorflow.compat.v1.tpu`, `tensorflow.nest`,
+  `tensorflow.distribute.cluster_resolver`, or this package's
+  `contrib_compat.summary` / `contrib_compat.audio_ops`, which stand for
+  their whole contrib module. None where the names went to several places
+  or changed names.
+  """
+  prefix = contrib_module + '.'
+  homes = {name[len(prefix):]: home for name, home in moved.NAMES.items()
+           if name.startswith(prefix) and '.' not in name[len(prefix):]}
+  if not homes:
+    return None
+  for home in homes.values():
+    module = home.rpartition('.')[0]
+    if module.startswith('contrib_compat.') and all(
+        _provides(module, leaf) for leaf in homes):
+      return module
+  if any(leaf != home.rpartition('.')[2] for leaf, home in homes.items()):
+    return None
+  spelled = {_tf_spelling(home) for home in homes.values()}
+  modules = {path and path.rpartition('.')[0] for path in spelled}
+  if len(modules) != 1 or None in modules:
+    return None
+  return 'tensorflow.' + modules.pop()
+
+
+def _scattered(table_module):
+  """Advice for a contrib module whose names went to several places."""
+  prefix = table_module + '.'
+  homes = {name[len(prefix):]: home for name, home in moved.NAMES.items()
+           if name.startswith(prefix)}
+  modules = sorted({home.rpartition('.')[0] for home in homes.values()})
+  renamed = sorted('%s is %s' % (leaf, home) for leaf, home in homes.items()
+                   if home.rpartition('.')[2] != leaf)
+  return 'import its names from %s%s' % (
+      ', '.join(modules), '; ' + ', '.join(renamed) if renamed else '')
+
+
+def _from_import(path, asname):
+  """`from <parent> import <leaf> [as asname]` for a dotted module path."""
+  parent, _, leaf = path.rpartition('.')
+  suffix = '' if asname in (None, leaf) else ' as ' + asname
+  return cst.parse_statement('from %s import %s%s' % (parent, leaf, suffix)
+                             ).body[0]
 
 
 # Where tf.contrib.layers names other than ours are looked for, in order.
@@ -324,7 +438,7 @@ class _ContribRewriter(cst.CSTTransformer):
       return False
     if parts[1] == 'contrib':
       self.uses_contrib = True
-      target, kind = _contrib_target(parts[2:])
+      target, kind = _contrib_target(parts[2:], root=parts[0])
       if target and '#' in cst.Module([]).code_for_node(node):
         # A comment between the names: the new name could not keep it.
         self._note(node, '.'.join(parts[2:]), 'a comment inside the name; '
@@ -404,6 +518,18 @@ class _ContribRewriter(cst.CSTTransformer):
     asname = alias.asname.name.value
     if len(rest) == 1 and rest[0] in _MODULE_BINDINGS:
       return self._binding(updated_node, rest[0], asname)
+    table_module = moved.module_for_path('.'.join(rest))
+    if table_module and table_module not in _MODULE_BINDINGS:
+      home = _module_home(table_module)
+      if home is None:
+        self._note(original_node, '.'.join(rest), _scattered(table_module))
+        return updated_node
+      self.counts[KIND_MOVED] += 1
+      if _module_exists(home):
+        return updated_node.with_changes(names=[alias.with_changes(
+            name=cst.parse_expression(home))])
+      return _from_import(home, asname).with_changes(
+          semicolon=updated_node.semicolon)
     where = replacements.implementation_module('.'.join(rest))
     if where in _MODULE_BINDINGS:
       # `import tensorflow.contrib.layers.python.layers.layers as layers_lib`
@@ -441,6 +567,9 @@ class _ContribRewriter(cst.CSTTransformer):
     if star:
       self._note(original_node, '.'.join(rest + ['*']))
       return updated_node
+    moved_import = self._moved_from(original_node, updated_node, rest, names)
+    if moved_import is not None:
+      return moved_import
     new_module, kind = self._from_target(original_node, rest, names)
     if new_module is None:
       return updated_node
@@ -463,6 +592,45 @@ class _ContribRewriter(cst.CSTTransformer):
         new_names.append(alias)
     return updated_node.with_changes(
         module=cst.parse_expression(new_module), names=new_names)
+
+  def _moved_from(self, original_node, updated_node, rest, names):
+    """`from tensorflow.contrib.<rest> import names` for names TF 2 has.
+
+    Rewritten when every name moved to one module (a renamed one keeps its
+    old name with `as`; a whole moved module is imported from its parent);
+    a mix of moved and other names is noted. None when no name moved.
+    """
+    homes = {}  # name -> (module to import from, name there) or None
+    for name in names:
+      dotted = '.'.join(rest + [name])
+      table_module = moved.module_for_path(dotted)
+      if moved.home(dotted) is not None:
+        homes[name] = _import_home(moved.home(dotted))
+      elif table_module and dotted not in _MODULE_BINDINGS:
+        path = _module_home(table_module)
+        homes[name] = path and tuple(path.rsplit('.', 1))
+        if path is None:
+          self._note(original_node, dotted, _scattered(table_module))
+          return updated_node
+    if not homes:
+      return None
+    modules = {h[0] for h in homes.values() if h}
+    if len(homes) < len(names) or None in homes.values() or len(modules) > 1:
+      self._note(original_node, '.'.join(rest), 'import these from their '
+                 'TF 2 homes: ' + ', '.join(
+                     '%s from %s' % (n, moved.home('.'.join(rest + [n])) or
+                                     'contrib_compat') for n in names))
+      return updated_node
+    aliases = []
+    for alias in updated_node.names:
+      name = _name_of(alias.name)
+      new = homes[name][1]
+      if new != name and alias.asname is None:
+        alias = alias.with_changes(asname=cst.AsName(name=cst.Name(name)))
+      aliases.append(alias.with_changes(name=cst.Name(new)))
+    self.counts[KIND_MOVED] += 1
+    return updated_node.with_changes(
+        module=cst.parse_expression(modules.pop()), names=aliases)
 
   def _from_target(self, node, rest, names, shown_as=None):
     """(module, kind) replacing `from tensorflow.contrib.<rest> import names`.

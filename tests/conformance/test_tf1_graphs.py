@@ -222,3 +222,49 @@ def test_batch_norm_subtree_matches_tf113(tf113_fixture, index):
   _assert_same_nodes(meta.graph_def, graph.as_graph_def(),
                      keep=lambda n: n.startswith(norm))
   assert decay == pytest.approx(0.9997)
+
+
+# --- DS-CNN's audio front end: tf.contrib's audio_ops ------------------------
+
+
+def test_ds_cnn_audio_front_end_matches_tf14(installed_contrib):
+  """The TF 1.4 graph's DecodeWav -> AudioSpectrogram -> Mfcc, rebuilt.
+
+  TF1's speech models imported these from
+  tensorflow.contrib.framework.python.ops.audio_ops (and decode_wav from
+  tf.contrib.ffmpeg or io_ops); the module now builds the same ops.
+  """
+  from tensorflow.contrib.framework.python.ops import audio_ops  # pylint: disable=g-import-not-at-top
+  theirs = _graph_def(DS_CNN)
+  by_name = {n.name: n for n in theirs.node}
+
+  def attr(node, key):
+    value = by_name[node].attr[key]
+    return value.i if value.WhichOneof('value') == 'i' else (
+        value.f if value.WhichOneof('value') == 'f' else value.b)
+
+  graph = tf.Graph()
+  with graph.as_default():
+    wav = tf.placeholder(tf.string, [], name='wav_data')
+    decoded = audio_ops.decode_wav(
+        wav, desired_channels=attr('decoded_sample_data', 'desired_channels'),
+        desired_samples=attr('decoded_sample_data', 'desired_samples'),
+        name='decoded_sample_data')
+    spectrogram = audio_ops.audio_spectrogram(
+        decoded.audio, window_size=attr('AudioSpectrogram', 'window_size'),
+        stride=attr('AudioSpectrogram', 'stride'),
+        magnitude_squared=attr('AudioSpectrogram', 'magnitude_squared'))
+    audio_ops.mfcc(
+        spectrogram, decoded.sample_rate,
+        dct_coefficient_count=attr('Mfcc', 'dct_coefficient_count'))
+  front = ('wav_data', 'decoded_sample_data', 'AudioSpectrogram', 'Mfcc')
+  _assert_same_nodes(theirs, graph.as_graph_def(), keep=front.__contains__)
+
+
+@pytest.fixture
+def installed_contrib():
+  cc.install()
+  try:
+    yield
+  finally:
+    cc.uninstall()

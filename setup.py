@@ -1,13 +1,35 @@
 """Packaging for contrib-compat."""
+import pathlib
+import re
+
 import setuptools
+
+HERE = pathlib.Path(__file__).parent
+# One version: contrib_compat.__version__, which the CLIs' --version print.
+VERSION = re.search(r"^__version__ = '([^']+)'",
+                    (HERE / 'contrib_compat' / '__init__.py').read_text(),
+                    re.M).group(1)
+# The releases the compatibility matrix in README.md has tested.
+TENSORFLOW = '>=2.13,<2.22'
 
 setuptools.setup(
     name='contrib-compat',
-    version='0.1.0',
+    version=VERSION,
     description=('tf.contrib separable_conv2d / batch_norm rebuilt on public '
                  'TensorFlow APIs, so TF1 slim code runs on TensorFlow 2.'),
-    long_description=open('README.md').read(),
+    long_description=(HERE / 'README.md').read_text(),
     long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    classifiers=[
+        'Development Status :: 4 - Beta',
+        'Intended Audience :: Developers',
+        'Intended Audience :: Science/Research',
+        'Operating System :: OS Independent',
+        'Programming Language :: Python :: 3',
+        'Programming Language :: Python :: 3 :: Only',
+        'Topic :: Scientific/Engineering :: Artificial Intelligence',
+        'Topic :: Software Development :: Libraries :: Python Modules',
+    ],
     packages=setuptools.find_packages(include=['contrib_compat',
                                                'contrib_compat.*']),
     python_requires='>=3.9',
@@ -15,8 +37,8 @@ setuptools.setup(
     # GPU build unless `[gpu]` is asked for.
     install_requires=['numpy', 'tf-slim'],
     extras_require={
-        'cpu': ['tensorflow-cpu'],
-        'gpu': ['tensorflow[and-cuda]'],
+        'cpu': ['tensorflow-cpu' + TENSORFLOW],
+        'gpu': ['tensorflow[and-cuda]' + TENSORFLOW],
         # The benchmark tests draw the chart too.
         'test': ['pytest', 'hypothesis', 'libcst', 'matplotlib'],
         'migrate': ['libcst'],

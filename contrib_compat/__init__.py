@@ -4,22 +4,20 @@
     with cc.arg_scope([cc.separable_conv2d], padding='VALID'):
       net = cc.separable_conv2d(images, 64, [3, 3])
 
-The layers are imported eagerly; the tools (installer, bridges, Keras export)
-load on first use so that `import contrib_compat` stays cheap.
+Every name loads on first use, TensorFlow included, so that
+`import contrib_compat` is cheap and the command-line tools answer `--help`
+and `--version` without loading TensorFlow.
 """
 import importlib
-
-from contrib_compat import layers
-from contrib_compat import training
-from contrib_compat.argscope import add_arg_scope
-from contrib_compat.argscope import arg_scope
-from contrib_compat.separable import separable_conv2d
-from contrib_compat.separable import separable_convolution2d
 
 __version__ = '0.1.0'
 
 # Public name -> module that defines it, imported on first access.
 _LAZY = {
+    'add_arg_scope': 'contrib_compat.argscope',
+    'arg_scope': 'contrib_compat.argscope',
+    'separable_conv2d': 'contrib_compat.separable',
+    'separable_convolution2d': 'contrib_compat.separable',
     'batch_norm': 'contrib_compat.normalization',
     'install': 'contrib_compat.contrib',
     'uninstall': 'contrib_compat.contrib',
@@ -27,10 +25,9 @@ _LAZY = {
     'Tf1Module': 'contrib_compat.tf2',
     'to_keras': 'contrib_compat.keras_export',
 }
-# Submodules that migrated code names as `contrib_compat.<module>.<name>`
-# after a plain `import contrib_compat`: tf.contrib.summary's adapters, the
-# audio ops of tf.contrib.framework.
-_LAZY_MODULES = ('audio_ops', 'summary')
+# Submodules reachable as attributes after a plain `import contrib_compat`
+# (migrated code names `contrib_compat.summary.scalar`, ...).
+_LAZY_MODULES = ('audio_ops', 'layers', 'summary', 'training')
 
 
 def __getattr__(name):

@@ -36,6 +36,11 @@ import tempfile
 
 import numpy as np
 
+from contrib_compat import cli
+
+# 128 + SIGPIPE, what a shell reports for a writer whose reader went away.
+_EXIT_SIGPIPE = 141
+
 # Shards of the converted checkpoint are written this many bytes at a time, so
 # a multi-gigabyte checkpoint never has to sit in memory whole.
 _SHARD_BYTES = 256 << 20
@@ -326,7 +331,7 @@ def _existing_outputs(out):
 
 
 def write_converted(prefix, mapping, out, force=False,
-                    shard_bytes=_SHARD_BYTES):
+                    shard_bytes=_SHARD_BYTES, option='--write-converted'):
   """Writes checkpoint `prefix` under new names to `out`, values unchanged.
 
   The new checkpoint is assembled and read back in full in a temporary
@@ -340,6 +345,8 @@ def write_converted(prefix, mapping, out, force=False,
     out: destination prefix.
     force: replace an existing checkpoint at `out`.
     shard_bytes: bytes per intermediate shard.
+    option: how errors name `out` to the user (`diff --write-converted`, or
+      `convert`'s OUT).
 
   Returns:
     The list of files written.
@@ -350,17 +357,15 @@ def write_converted(prefix, mapping, out, force=False,
   """
   tf = _tf()
   if not has_data(prefix):
-    raise CkptError('--write-converted needs the checkpoint data file(s) '
-                    '%s.data-*, which are missing (only the index is there)'
-                    % prefix)
+    raise CkptError('%s needs the checkpoint data file(s) %s.data-*, which '
+                    'are missing (only the index is there)' % (option, prefix))
   out = os.path.abspath(out)
   existing = _existing_outputs(out)
   if existing and not force:
-    raise CkptError('--write-converted %r: a checkpoint is already there (%s);'
-                    ' pass --force to replace it' % (out, ', '.join(existing)))
+    raise CkptError('%s %r: a checkpoint is already there (%s); pass --force '
+                    'to replace it' % (option, out, ', '.join(existing)))
   if os.path.abspath(prefix) == out:
-    raise CkptError('--write-converted %r is the source checkpoint itself'
-                    % out)
+    raise CkptError('%s %r is the source checkpoint itself' % (option, out))
   out_dir = os.path.dirname(out)
   os.makedirs(out_dir, exist_ok=True)
   reader = tf.train.load_checkpoint(prefix)
@@ -545,7 +550,8 @@ def _print_diff(result, n_ckpt, n_model, args, out):
 def _convert(args, out):
   prefix, entries = read_index(args.ckpt)
   mapping = rename_map(entries, parse_renames(args.rename))
-  for path in write_converted(prefix, mapping, args.out, args.force):
+  for path in write_converted(prefix, mapping, args.out, args.force,
+                              option='convert OUT'):
     out.write('wrote %s\n' % path)
   changed = sum(1 for k, v in mapping.items() if k != v)
   out.write('%d variables, %d renamed\n' % (len(mapping), changed))
@@ -597,18 +603,28 @@ def _parser():
   p.add_argument('--force', action='store_true',
                  help='replace an existing checkpoint at OUT')
   p.set_defaults(run=_convert)
+  cli.add_common_arguments(parser)
+  for p in sub.choices.values():
+    cli.add_common_arguments(p, subcommand=True)
   return parser
 
 
 def main(argv=None, out=None):
   """Runs the command line; returns the exit status."""
   args = _parser().parse_args(argv)
+  cli.quiet_tensorflow(args.verbose)
   out = sys.stdout if out is None else out
   try:
     return args.run(args, out)
   except CkptError as e:
     sys.stderr.write('contrib-compat-ckpt %s: error: %s\n' % (args.command, e))
     return 2
+  except BrokenPipeError:
+    # `inspect CKPT | head`: the reader left; end quietly, as `cat` would.
+    # Later writes (and the interpreter's final flush) go to /dev/null.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, out.fileno() if hasattr(out, 'fileno') else 1)
+    return _EXIT_SIGPIPE
 
 
 if __name__ == '__main__':

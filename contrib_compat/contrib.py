@@ -74,7 +74,8 @@ def _removed_message(dotted):
             % (dotted, why, replacement))
   return ('tf.contrib.%s does not exist: contrib_compat provides '
           'tf.contrib.slim, layers, framework and training%s, and '
-          'knows no replacement for this name; see migration_guide.md.'
+          'knows no replacement for this name (`python -m '
+          'contrib_compat.moved` lists the tf.contrib names TF 2 kept).'
           % (dotted, why))
 
 

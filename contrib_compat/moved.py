@@ -196,3 +196,9 @@ def markdown_table():
         '`%s`: %s' % (target, ', '.join(names))
         for target, names in sorted(targets.items()))))
   return '\n'.join(lines) + '\n'
+
+
+if __name__ == '__main__':
+  # `python -m contrib_compat.moved`: the table, for an installed package
+  # whose README is not at hand.
+  print(markdown_table(), end='')

@@ -77,13 +77,35 @@ def _prepare_tensorflow():
   return real
 
 
-def _user_traceback(tb, script):
-  """`tb` without the runner's own frames: the script's first frame on."""
+def _unrunnable(script):
+  """Why `python SCRIPT` would refuse `script`, in python's words, or None.
+
+  A directory runs its `__main__.py`, as under python.
+  """
+  if os.path.isdir(script):
+    if os.path.isfile(os.path.join(script, '__main__.py')):
+      return None
+    return "can't find '__main__' module in"
+  if not os.path.isfile(script):
+    return "can't open file (no such file):"
+  return None
+
+
+def _user_traceback(tb, script, exc):
+  """`tb` without the runner's own frames: the script's first frame on.
+
+  None for a SyntaxError in the script itself, which python reports
+  without a traceback (the error carries the file and line).
+  """
   start = tb
   while start is not None:
-    if os.path.abspath(start.tb_frame.f_code.co_filename) == script:
+    filename = os.path.abspath(start.tb_frame.f_code.co_filename)
+    if filename == script or filename.startswith(script + os.sep):
       return start
     start = start.tb_next
+  if isinstance(exc, SyntaxError) and exc.filename and os.path.abspath(
+      exc.filename).startswith(script):
+    return None
   return tb
 
 
@@ -106,26 +128,33 @@ def main(argv=None):
   if argv[0] in ('-h', '--help'):
     sys.stdout.write(_USAGE + __doc__.split('\n\n', 1)[1])
     return 0
+  if argv[0] == '--version':
+    from contrib_compat import __version__  # pylint: disable=g-import-not-at-top
+    sys.stdout.write('contrib_compat.run %s\n' % __version__)
+    return 0
   script = os.path.abspath(argv[0])
-  if not os.path.isfile(script):
-    sys.stderr.write("%s: can't open file %r: no such file\n%s"
-                     % (__spec__.name if __spec__ else 'run', argv[0], _USAGE))
+  problem = _unrunnable(script)
+  if problem:
+    sys.stderr.write('%s: %s %r\n%s' % (
+        __spec__.name if __spec__ else 'run', problem, argv[0], _USAGE))
     return 2
   _prepare_tensorflow()
   sys.argv = argv
   # `python SCRIPT` puts the script's directory first on sys.path; `-m`
   # put the working directory there instead.
+  # For a directory, python puts the directory itself there.
+  first = script if os.path.isdir(script) else os.path.dirname(script)
   if sys.path:
-    sys.path[0] = os.path.dirname(script)
+    sys.path[0] = first
   else:
-    sys.path.insert(0, os.path.dirname(script))
+    sys.path.insert(0, first)
   try:
     runpy.run_path(script, run_name='__main__')
   except (SystemExit, KeyboardInterrupt):
     raise
   except BaseException:  # pylint: disable=broad-except
     exc_type, exc, tb = sys.exc_info()
-    tb = _user_traceback(tb, script)
+    tb = _user_traceback(tb, script, exc)
     # The default hook prints the exception's own __traceback__, not `tb`.
     sys.excepthook(exc_type, exc.with_traceback(tb), tb)
     return 1

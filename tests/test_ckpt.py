@@ -297,6 +297,17 @@ def test_write_converted_needs_the_data_file(tf113_fixture, tmp_path, capsys):
   assert not os.listdir(tmp_path)
 
 
+def test_convert_errors_name_its_own_arguments(tf113_fixture, tmp_path,
+                                              capsys):
+  # `convert` has no --write-converted option; its errors say OUT.
+  status, _ = run('convert', tf113_fixture / 'model.ckpt', tmp_path / 'out')
+  assert status == 2
+  err = capsys.readouterr().err
+  assert err.startswith('contrib-compat-ckpt convert: error: convert OUT '
+                        'needs the checkpoint data file(s)')
+  assert '--write-converted' not in err
+
+
 # ------------------------------------------- rename + write-converted
 
 

@@ -225,3 +225,34 @@ def test_runner_module_has_no_import_side_effects():
   assert result.stdout.strip().splitlines()[-1] == 'True False', (
       result.stderr[-3000:])
 
+
+
+def test_a_directory_runs_its_main_as_python_does(tmp_path):
+  package = tmp_path / 'app'
+  package.mkdir()
+  _write(package / '__main__.py', """\
+      import sys
+      import tensorflow as tf
+      print(sys.path[0] == sys.argv[0], hasattr(tf, 'contrib'))
+      """)
+  result = _run([str(package)], cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  assert result.stdout.split() == ['True', 'True']
+
+
+def test_a_directory_without_main_is_refused_in_pythons_words(tmp_path):
+  result = _run([str(tmp_path)], cwd=tmp_path)
+  assert result.returncode == 2
+  assert "can't find '__main__' module in" in result.stderr
+  assert 'no such file' not in result.stderr
+
+
+def test_a_syntax_error_shows_only_the_scripts_line(tmp_path):
+  script = tmp_path / 'broken.py'
+  script.write_text('x = (\n')
+  ours = _run([str(script)], cwd=tmp_path)
+  plain = subprocess.run([sys.executable, str(script)], capture_output=True,
+                         text=True, check=False, cwd=str(tmp_path))
+  assert ours.returncode == plain.returncode == 1
+  assert 'Traceback' not in ours.stderr
+  assert ours.stderr.endswith(plain.stderr)

@@ -8,7 +8,8 @@ TF1 code reached separable_conv2d, batch_norm, slim and arg_scope through
 `tf.contrib`, which TF 2 removed. This tool points those uses at
 contrib_compat (and tf_slim), moves `import tensorflow as tf` to
 `tf.compat.v1` in files that need TF1, and lists what it could not rewrite.
-See migration_guide.md for the mapping.
+The mapping is in the project's migration_guide.md; `python -m
+contrib_compat.moved` prints the tf.contrib names TF 2 kept elsewhere.
 
 Output: the unified diff of every file that would change goes to stdout (so
 `contrib-compat-migrate src > fix.patch` gives a clean patch); progress and
@@ -26,12 +27,16 @@ Exit status: 0 nothing left to do, 1 changes pending (dry run; with
 import argparse
 import codecs
 import collections
+import concurrent.futures
 import dataclasses
 import difflib
 import io
+import multiprocessing
+import os
 import sys
 import tokenize
 
+from contrib_compat import cli
 from contrib_compat.migrate import files
 
 EXIT_CLEAN = 0
@@ -139,7 +144,8 @@ def _rewrite_file(path, data, rewrite):
   return new, diffs, result, [n for n, _ in notebook.cells]
 
 
-def migrate(paths, write=False, strict=False, stdout=None, stderr=None):
+def migrate(paths, write=False, strict=False, stdout=None, stderr=None,
+            jobs=None):
   """Migrates the .py / .ipynb files under `paths`; returns the exit status.
 
   Args:
@@ -149,6 +155,7 @@ def migrate(paths, write=False, strict=False, stdout=None, stderr=None):
     strict: a tf.contrib use that needs a hand edit makes the status 1.
     stdout: where diffs go (default sys.stdout).
     stderr: where progress and the summary go (default sys.stderr).
+    jobs: processes rewriting files (default: one per CPU).
 
   Returns:
     0 nothing left to do, 1 changes pending, 2 errors.
@@ -157,20 +164,20 @@ def migrate(paths, write=False, strict=False, stdout=None, stderr=None):
   stderr = stderr or sys.stderr
   try:
     # libcst is an extra; only the rewriting needs it.
-    from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top
+    from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top,unused-import
   except ImportError as e:
     stderr.write('contrib-compat-migrate needs libcst (%s): pip install '
-                 '"contrib-compat[migrate]"\n' % e)
+                 'libcst\n' % e)
     return EXIT_ERROR
   summary = Summary()
   targets = list(files.find_files(paths))
   progress = _Progress(len(targets), stderr)
-  for done, (path, error) in enumerate(targets, 1):
-    if error is None:
-      summary.scanned += 1
-      _migrate_one(path, rewrite, write, summary, stdout, progress)
-    else:
-      summary.errors.append((path, error))
+  readable = [path for path, error in targets if error is None]
+  summary.scanned = len(readable)
+  summary.errors.extend((path, error) for path, error in targets
+                        if error is not None)
+  for done, outcome in enumerate(_rewrite_all(readable, jobs), 1):
+    _apply(outcome, write, summary, stdout, progress)
     progress.update(done)
   progress.clear()
   _print_summary(summary, write, stderr)
@@ -181,28 +188,65 @@ def migrate(paths, write=False, strict=False, stdout=None, stderr=None):
   return EXIT_CLEAN
 
 
-def _migrate_one(path, rewrite, write, summary, stdout, progress):
-  """Rewrites one file, recording into `summary`; never raises for the file."""
+def _rewrite_all(paths, jobs):
+  """The rewrite of each file, in the order of `paths`.
+
+  Files are independent, so several processes share them; the results come
+  back in order, so the diffs, notes and summary read the same whatever the
+  number of processes. One process when TensorFlow is already loaded here
+  (forking a process with TensorFlow's threads running is unsafe) or when
+  the files are too few to repay starting more.
+  """
+  if jobs is None:
+    jobs = os.cpu_count() or 1
+  if jobs < 2 or len(paths) < 4 * jobs or 'tensorflow' in sys.modules:
+    return map(_rewrite_path, paths)
+  context = multiprocessing.get_context(
+      'fork' if 'fork' in multiprocessing.get_all_start_methods() else
+      'spawn')
+  executor = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context)
+  return _closing(executor, executor.map(_rewrite_path, paths, chunksize=4))
+
+
+def _closing(executor, results):
+  with executor:
+    yield from results
+
+
+def _rewrite_path(path):
+  """Reads and rewrites one file; never raises for the file.
+
+  Returns:
+    (path, bytes read, ok, detail): with ok, detail is what _rewrite_file
+    returns; else it is a list of (where, message) errors.
+  """
+  from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top
   try:
     with open(path, 'rb') as f:
       data = f.read()
   except OSError as e:
-    summary.errors.append((path, 'cannot read: %s' % (e.strerror or e)))
-    return
+    return path, None, False, [(path, 'cannot read: %s' % (e.strerror or e))]
   try:
-    new, diffs, result, cells = _rewrite_file(path, data, rewrite)
+    return path, data, True, _rewrite_file(path, data, rewrite)
   except rewrite.SourceError as e:
-    summary.errors.append((getattr(e, 'where', path),
-                           'does not parse, left untouched: %s' % e))
-    return
+    return path, data, False, [(getattr(e, 'where', path),
+                                'does not parse, left untouched: %s' % e)]
   except (ValueError, UnicodeDecodeError) as e:
-    summary.errors.append((path, 'not a readable notebook, left untouched: '
-                           '%s' % e))
-    return
+    return path, data, False, [(path, 'not a readable notebook, left '
+                                'untouched: %s' % e)]
   except Exception as e:  # pylint: disable=broad-except
     # A bug of ours must cost this file its rewrite, never its content.
-    summary.errors.append((path, 'internal error, left untouched: %r' % e))
+    return path, data, False, [(path, 'internal error, left untouched: %r'
+                                % e)]
+
+
+def _apply(outcome, write, summary, stdout, progress):
+  """Records one file's rewrite into `summary`; writes or prints its diff."""
+  path, data, ok, detail = outcome
+  if not ok:
+    summary.errors.extend(detail)
     return
+  new, diffs, result, cells = detail
   for note in result.notes:
     where = ('%s:%d' % (path, note.line) if cells is None else
              '%s:%d (cell %d)' % (path, note.line, cells[note.module]))
@@ -248,7 +292,8 @@ def _print_summary(summary, write, stream):
   if summary.changed and not write:
     p('dry run: nothing written; run again with --write to apply.')
   elif not summary.changed and not summary.errors:
-    p('nothing to do.')
+    p('nothing rewritten; the uses above need a hand edit.' if summary.notes
+      else 'nothing to do.')
 
 
 def main(argv=None):
@@ -264,5 +309,12 @@ def main(argv=None):
                       help='apply the changes in place (atomically)')
   parser.add_argument('--strict', action='store_true',
                       help='exit 1 while a tf.contrib use needs a hand edit')
+  parser.add_argument('-j', '--jobs', type=int, metavar='N',
+                      help='processes rewriting files (default: one per '
+                           'CPU); the output is the same for any N')
+  cli.add_common_arguments(parser)
   args = parser.parse_args(argv)
-  return migrate(args.paths, write=args.write, strict=args.strict)
+  # The rewrite asks TensorFlow which names are TF1-only.
+  cli.quiet_tensorflow(args.verbose)
+  return migrate(args.paths, write=args.write, strict=args.strict,
+                 jobs=args.jobs)

@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import importlib
 import importlib.util
+import re
 import warnings
 
 from contrib_compat import moved
@@ -340,6 +341,19 @@ def _api_of(dotted):
           (False, True): 'v1'}.get((in_v2, in_v1))
 
 
+def _chain_api(parts):
+  """_api_of for the longest prefix of `parts` that TensorFlow has.
+
+  `tf.GraphKeys.INPUTS = 'inputs'` sets a new attribute on a TF1-only name:
+  the file is TF1 code although the whole chain exists nowhere.
+  """
+  for end in range(len(parts), 0, -1):
+    api = _api_of('.'.join(parts[:end]))
+    if api is not None:
+      return api
+  return None
+
+
 class _Imports(cst.CSTVisitor):
   """Which names a file binds to TensorFlow, in all its modules."""
 
@@ -413,7 +427,8 @@ class _ContribRewriter(cst.CSTTransformer):
         self.index, self._line(node),
         'tf.contrib.' + contrib_name if contrib_name else 'tf.contrib',
         advice or ('use ' + replacement if replacement else
-                   'no known replacement, see migration_guide.md')))
+                   'no known replacement (`python -m contrib_compat.moved` '
+                   'lists the names TF 2 kept)')))
 
   def _rewritten(self, node, target, kind):
     self.counts[kind] += 1
@@ -448,7 +463,7 @@ class _ContribRewriter(cst.CSTTransformer):
       else:
         self._pending[node] = self._rewritten(node, target, kind)
     elif parts[0] in self._v2:
-      api = _api_of('.'.join(parts[1:]))
+      api = _chain_api(parts[1:])
       self.uses_tf1 |= api == 'v1'
       if api == 'v2':
         self.v2_only.append((self._line(node), '.'.join(parts)))
@@ -926,37 +941,106 @@ def _parse(index, source):
     raise SourceError(index, str(e).strip().splitlines()[0]) from None
 
 
-def _may_change(trees, sources):
-  """Whether the libcst passes could change or report anything.
-
-  The concrete syntax tree is slow to build and walk (seconds for a
-  3000-line module), and most files of a TF codebase need nothing: no
-  `contrib` anywhere and no TF1-only name on an `import tensorflow as tf`
-  alias. This over-approximates with Python's own (fast) parse trees.
-  """
-  if any((b'contrib' if isinstance(s, bytes) else 'contrib') in s
-         for s in sources):
-    return True
-  v2, on_v1 = set(), False
+def _tensorflow_aliases(trees):
+  """(`import tensorflow as X` names, bare `tensorflow`, already on v1?)."""
+  aliases, bare, on_v1 = set(), False, False
   for node in (n for tree in trees for n in ast.walk(tree)):
     if isinstance(node, ast.Import):
       for alias in node.names:
-        if alias.name == 'tensorflow' and alias.asname:
-          v2.add(alias.asname)
-        on_v1 |= alias.name == 'tensorflow.compat.v1'
+        if alias.name == 'tensorflow' or alias.name.startswith(
+            'tensorflow.'):
+          if alias.name == 'tensorflow' and alias.asname:
+            aliases.add(alias.asname)
+          elif not alias.asname:
+            bare = True
+        on_v1 |= alias.name == 'tensorflow.compat.v1' and bool(alias.asname)
     elif isinstance(node, ast.ImportFrom) and node.module == 'tensorflow.compat':
       on_v1 |= any(alias.name == 'v1' for alias in node.names)
-  if not v2 or on_v1:
-    return False
-  for node in (n for tree in trees for n in ast.walk(tree)):
-    parts = []
-    while isinstance(node, ast.Attribute):
-      parts.append(node.attr)
-      node = node.value
-    if (isinstance(node, ast.Name) and node.id in v2 and
-        _api_of('.'.join(parts[::-1])) == 'v1'):
-      return True
-  return False
+  return aliases, bare, on_v1
+
+
+def _tf1_uses(trees, roots):
+  """Per module: (uses TF1-only API?, [(line, 'tf.x') that only TF 2 has]).
+
+  The `ast` twin of what _ContribRewriter.visit_Attribute learns, for files
+  without `contrib`, which need no concrete syntax tree to find it out.
+  """
+  found = []
+  for tree in trees:
+    uses_tf1, v2_only = False, []
+    # Whole chains only, as the libcst pass sees them: not `tf.a` in `tf.a.b`.
+    inner = {id(n.value) for n in ast.walk(tree)
+             if isinstance(n, ast.Attribute)}
+    for node in ast.walk(tree):
+      if not isinstance(node, ast.Attribute) or id(node) in inner:
+        continue
+      parts, root = [], node
+      while isinstance(root, ast.Attribute):
+        parts.append(root.attr)
+        root = root.value
+      if not (isinstance(root, ast.Name) and root.id in roots):
+        continue
+      api = _chain_api(parts[::-1])
+      uses_tf1 |= api == 'v1'
+      if api == 'v2':
+        v2_only.append((node.lineno, '.'.join([root.id] + parts[::-1])))
+    found.append((uses_tf1, v2_only))
+  return found
+
+
+def _v2_only_note(index, line, name):
+  return Note(index, line, name, 'not in tf.compat.v1, so `import tensorflow '
+              'as tf` was kept; move the file to tf.compat.v1 by hand')
+
+
+def _checked(index, source, out):
+  """`out`, after Python's own parser accepted it (else nothing is written)."""
+  if out != source:
+    try:
+      _check(index, out)
+    except SourceError as e:
+      raise AssertionError('contrib-compat-migrate produced code that does '
+                           'not parse (%s); nothing was written' % e) from e
+  return out
+
+
+# `contrib` as a name of its own: not `contrib_compat`, which migrated files
+# import, so that a second run over them stays on the fast path.
+_CONTRIB_WORD = {False: re.compile(r'\bcontrib\b'),
+                 True: re.compile(rb'\bcontrib\b')}
+
+
+def _switch_only(trees, sources):
+  """The file's Result when it has no `contrib`, else None.
+
+  Such a file changes at most by moving `import tensorflow as tf` to
+  tf.compat.v1 (when it uses TF1-only API): decided on Python's own fast
+  parse trees; only a file that does change is parsed by libcst, and only
+  the import fixer walks it.
+  """
+  if any(_CONTRIB_WORD[isinstance(s, bytes)].search(s) for s in sources):
+    return None
+  aliases, bare, on_v1 = _tensorflow_aliases(trees)
+  unchanged = Result(list(sources), collections.Counter(), [])
+  if not aliases or on_v1:
+    return unchanged
+  roots = aliases | ({'tensorflow'} if bare else set())
+  uses = _tf1_uses(trees, roots)
+  if not any(uses_tf1 for uses_tf1, _ in uses):
+    return unchanged
+  v2_only = [_v2_only_note(i, line, name)
+             for i, (_, names) in enumerate(uses) for line, name in names]
+  if v2_only:
+    return Result(list(sources), collections.Counter(), v2_only)
+  counts = collections.Counter()
+  outputs = []
+  for i, source in enumerate(sources):
+    fixer = _ImportFixer(True, None)
+    module = _parse(i, source).visit(fixer)
+    counts.update(fixer.counts)
+    out = module.bytes if isinstance(source, bytes) else module.code
+    outputs.append(_checked(i, source, out))
+  return Result(outputs, counts, [])
 
 
 def rewrite_sources(sources):
@@ -974,8 +1058,9 @@ def rewrite_sources(sources):
     SourceError: a source does not parse; nothing was rewritten.
   """
   trees = [_check(i, s) for i, s in enumerate(sources)]
-  if not _may_change(trees, sources):
-    return Result(list(sources), collections.Counter(), [])
+  fast = _switch_only(trees, sources)
+  if fast is not None:
+    return fast
   modules = [_parse(i, s) for i, s in enumerate(sources)]
   imports = _Imports()
   for module in modules:
@@ -996,9 +1081,7 @@ def rewrite_sources(sources):
   if switch:
     v2_only = [(r, line, name) for r in rewriters for line, name in r.v2_only]
     for r, line, name in v2_only:
-      notes.append(Note(r.index, line, name,
-                        'not in tf.compat.v1, so `import tensorflow as tf` '
-                        'was kept; move the file to tf.compat.v1 by hand'))
+      notes.append(_v2_only_note(r.index, line, name))
     switch = not v2_only
   target = None
   needed = {r.needs_import for r in rewriters} - {None}
@@ -1029,13 +1112,6 @@ def rewrite_sources(sources):
       module = module.visit(fixer)
       counts.update(fixer.counts)
     out = module.bytes if isinstance(source, bytes) else module.code
-    if out != source:
-      try:
-        _check(i, out)
-        _parse(i, out)
-      except SourceError as e:
-        raise AssertionError('contrib-compat-migrate produced code that does '
-                             'not parse (%s); nothing was written' % e) from e
-    outputs.append(out)
+    outputs.append(_checked(i, source, out))
   return Result(outputs, counts, sorted(notes, key=lambda n: (n.module,
                                                               n.line)))

@@ -1,0 +1,101 @@
+"""`python -m benchmarks migrate --tree DIR`: migration against tf_upgrade_v2.
+
+Both tools rewrite the same real TF1 tree in place (`contrib-compat-migrate
+--write` and TensorFlow's own `tf_upgrade_v2 --intree --inplace`), each on a
+fresh copy per round, in alternating order; then contrib-compat-migrate runs
+again on its own output (the "nothing left to do" run). Times are the
+child processes' CPU time (user + system, all their processes) and wall
+time, medians over the rounds, all in one run. Nothing is downloaded or
+committed: point `--tree` at a TF1-era tree, e.g. unpacked PyPI releases of
+magenta 1.1.7, tensor2tensor 1.15.7, tensorpack 0.9.8, dm-sonnet 1.35
+(`pip download --no-deps ...`).
+"""
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def _timed(command):
+  """(wall seconds, CPU seconds) of `command` and its children."""
+  before = resource.getrusage(resource.RUSAGE_CHILDREN)
+  start = time.perf_counter()
+  subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                 check=False, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'))
+  wall = time.perf_counter() - start
+  after = resource.getrusage(resource.RUSAGE_CHILDREN)
+  cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+  return wall, cpu
+
+
+def _commands(copy, jobs):
+  ours = [sys.executable, '-m', 'contrib_compat.migrate', '--write', copy]
+  if jobs:
+    ours += ['--jobs', str(jobs)]
+  theirs = [shutil.which('tf_upgrade_v2') or 'tf_upgrade_v2', '--intree',
+            copy, '--inplace', '--reportfile', os.path.join(copy, '..',
+                                                            'report.txt')]
+  return {'contrib-compat-migrate': ours, 'tf_upgrade_v2': theirs}
+
+
+def run(tree, rounds, jobs=None, log=print):
+  """Median (wall, CPU) per tool, and of the second (no-op) run of ours."""
+  files = sum(name.endswith('.py') for _, _, names in os.walk(tree)
+              for name in names)
+  times = {'contrib-compat-migrate': [], 'tf_upgrade_v2': [],
+           'contrib-compat-migrate, second run': []}
+  for r in range(rounds):
+    order = sorted(['contrib-compat-migrate', 'tf_upgrade_v2'],
+                   reverse=bool(r % 2))
+    for tool in order:
+      with tempfile.TemporaryDirectory() as work:
+        copy = os.path.join(work, 'tree')
+        shutil.copytree(tree, copy, symlinks=True)
+        times[tool].append(_timed(_commands(copy, jobs)[tool]))
+        if tool == 'contrib-compat-migrate':
+          times[tool + ', second run'].append(
+              _timed(_commands(copy, jobs)[tool]))
+    log('round %d/%d done' % (r + 1, rounds))
+  medians = {tool: (statistics.median(w for w, _ in t),
+                    statistics.median(c for _, c in t))
+             for tool, t in times.items()}
+  return files, medians
+
+
+def report(files, medians, jobs):
+  ours_wall, ours_cpu = medians['contrib-compat-migrate']
+  theirs_wall, theirs_cpu = medians['tf_upgrade_v2']
+  again_wall, again_cpu = medians['contrib-compat-migrate, second run']
+  lines = ['%d .py files, %s process(es) for contrib-compat-migrate' % (
+      files, jobs or os.cpu_count()),
+           '| run | wall s | CPU s | files/s (wall) |', '|---|---:|---:|---:|']
+  for tool, (wall, cpu) in medians.items():
+    lines.append('| %s | %.1f | %.1f | %.0f |' % (tool, wall, cpu,
+                                                  files / wall))
+  lines.append('ratios: CPU ours/tf_upgrade_v2 %.2fx, wall %.2fx; second run '
+               '/ first run %.2fx wall, %.2fx CPU' % (
+                   ours_cpu / theirs_cpu, ours_wall / theirs_wall,
+                   again_wall / ours_wall, again_cpu / ours_cpu))
+  return '\n'.join(lines)
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  parser.add_argument('--tree', required=True, help='a TF1-era source tree')
+  parser.add_argument('--rounds', type=int, default=3)
+  parser.add_argument('--jobs', type=int, default=None,
+                      help='contrib-compat-migrate --jobs (default: CPUs)')
+  args = parser.parse_args(argv)
+  files, medians = run(args.tree, args.rounds, args.jobs,
+                       log=lambda s: print(s, file=sys.stderr, flush=True))
+  print(report(files, medians, args.jobs))
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())

@@ -63,8 +63,8 @@ def _removed_message(dotted):
            'failed to import: %s)' % argscope.TF_SLIM_IMPORT_ERROR)
   home = moved.home(dotted)
   if home:
-    hint = (' (TF 2.16+ keeps the rnn cells in the tf_keras package: pip '
-            'install tf_keras)' if '.rnn_cell.' in home else '')
+    hint = moved.missing_home_hint(home)
+    hint = ' (%s)' % hint if hint else ''
     return ('tf.contrib.%s is %s in TensorFlow 2, which this TensorFlow (%s) '
             'lacks%s%s.' % (dotted, home, _tf_version(), hint, why))
   replacement = replacements.replacement_for(dotted)

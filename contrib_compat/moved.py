@@ -107,6 +107,16 @@ NAMES.update(('slim.init_ops.%s_initializer' % n,
               'tf.compat.v1.%s_initializer' % n) for n in _INITIALIZERS)
 NAMES.update(('slim.init_ops.' + cls, 'tf.compat.v1.%s_initializer' % n)
              for cls, n in _INITIALIZER_CLASSES.items())
+# The Estimator API's: TF 2 kept them until the API left TensorFlow in 2.16.
+NAMES.update(('estimator.' + n, 'tf.estimator.experimental.' + n)
+             for n in ('make_early_stopping_hook', 'stop_if_higher_hook',
+                       'stop_if_lower_hook', 'stop_if_no_decrease_hook',
+                       'stop_if_no_increase_hook'))
+NAMES.update(('tpu.' + n, 'tf.compat.v1.estimator.tpu.' + n)
+             for n in ('InputPipelineConfig', 'RunConfig', 'TPUConfig',
+                       'TPUEstimator', 'TPUEstimatorSpec'))
+NAMES['data.CheckpointInputPipelineHook'] = (
+    'tf.data.experimental.CheckpointInputPipelineHook')
 # Adapters: TF 2's summary functions take `step` where contrib took `family`,
 # and default the step to another source; TF 2 has the audio ops only in
 # tf.raw_ops, which takes keywords only.
@@ -116,6 +126,23 @@ NAMES.update(('summary.' + n, 'contrib_compat.summary.' + n)
                        'scalar'))
 NAMES.update((_AUDIO_OPS + '.' + n, 'contrib_compat.audio_ops.' + n)
              for n in ('audio_spectrogram', 'mfcc'))
+
+# Why a home may be missing from the installed TensorFlow, by a part of it.
+MISSING_HOME_HINTS = {
+    '.rnn_cell.': 'TF 2.16+ keeps the rnn cells in the tf_keras package: '
+                  'pip install tf_keras',
+    '.estimator.': 'the Estimator API left TensorFlow in 2.16; use Keras, '
+                   'or tf.distribute.TPUStrategy for TPUs',
+    'CheckpointInputPipelineHook': 'it was an Estimator hook, and the '
+                                   'Estimator API left TensorFlow in 2.16',
+}
+
+
+def missing_home_hint(home):
+  """Why `home` may be absent from the installed TensorFlow, or ''."""
+  return next((hint for part, hint in MISSING_HOME_HINTS.items()
+               if part in home), '')
+
 
 # A contrib module whose names are all in NAMES: the module itself, for
 # `import tensorflow.contrib.tpu` and `from tensorflow.contrib import tpu`.

@@ -206,7 +206,7 @@ def test_our_module_imports_are_not_contrib_names(installed):
     # Names TF 2 kept elsewhere resolve (test_moved.py); these did not.
     ('rnn.LSTMBlockCell', 'tf.compat.v1.nn.rnn_cell'),
     ('seq2seq', 'tensorflow_addons.seq2seq'),
-    ('tpu.TPUEstimator', 'tf.distribute.TPUStrategy'),
+    ('tpu.keras_to_tpu_model', 'tf.distribute.TPUStrategy'),
     ('layers.real_valued_column', 'tf.feature_column.numeric_column'),
 ])
 def test_removed_names_name_their_replacement(installed, expr, replacement):

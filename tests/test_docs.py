@@ -1,6 +1,7 @@
 """The examples of README.md, migration_guide.md and docs/ run as written.
 
-Each ```python block runs in a fresh interpreter in an empty directory;
+Each ```python block runs in a fresh interpreter in an empty directory
+(unless its `# Needs TensorFlow >= X.Y` line asks for a newer release);
 where a `print(...)` is followed by `# expected` comment lines, the printed
 text must match them.
 """
@@ -50,8 +51,22 @@ def _expected(block):
   return out
 
 
+def _too_old(block):
+  """The TensorFlow an example says it needs, when older is installed."""
+  need = re.search(r'^# Needs TensorFlow >= (\d+)\.(\d+)', block, re.M)
+  if need is None:
+    return None
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  have = tuple(int(v) for v in tf.__version__.split('.')[:2])
+  wanted = (int(need.group(1)), int(need.group(2)))
+  return '.'.join(need.groups()) if have < wanted else None
+
+
 @pytest.mark.parametrize('block', list(_examples()))
 def test_example_runs(block, tmp_path):
+  needed = _too_old(block)
+  if needed:
+    pytest.skip('the example needs TensorFlow >= %s' % needed)
   result = subprocess.run([sys.executable, '-c', block], cwd=tmp_path,
                           capture_output=True, text=True, check=False,
                           timeout=600)

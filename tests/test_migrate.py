@@ -270,7 +270,7 @@ def test_golden_file_keeps_formatting_and_comments():
       rewrite.KIND_FRAMEWORK: 1, rewrite.KIND_COMPAT_V1: 1,
       rewrite.KIND_IMPORT: 1}
   assert [(n.line, n.name) for n in result.notes] == [
-      (30, 'tf.contrib.rnn.BasicLSTMCell')]
+      (30, 'tf.contrib.rnn.LSTMBlockCell')]
 
 
 def test_second_run_changes_nothing():
@@ -357,17 +357,18 @@ def test_tf2_only_names_block_the_switch_and_are_reported():
 def test_unrewritable_uses_are_reported_with_file_line_and_replacement(
     tmp_path):
   path = tmp_path / 'rnn.py'
+  # contrib's own cell: no TF 2 home in any release (core cells have one).
   path.write_text(TF_IN + 'slim = tf.contrib.slim\n'
-                  'cell = tf.contrib.rnn.LSTMCell(4)\n'
+                  'cell = tf.contrib.rnn.LSTMBlockCell(4)\n'
                   'from tensorflow.contrib.framework import nest\n'
                   'flat = slim.flatten\n')
   code, _, err = run(path, write=True)
   assert code == 0
-  assert '%s:3: tf.contrib.rnn.LSTMCell: use tf.compat.v1.nn.rnn_cell' % (
+  assert '%s:3: tf.contrib.rnn.LSTMBlockCell: use tf.compat.v1.nn.rnn_cell' % (
       path) in err
   text = path.read_text()
   assert 'from contrib_compat import slim\n' in text
-  assert 'tf.contrib.rnn.LSTMCell(4)' in text
+  assert 'tf.contrib.rnn.LSTMBlockCell(4)' in text
   # TF 2 has nest under another name: rewritten (test_moved.py has them all).
   assert 'from tensorflow import nest\n' in text
   # Nothing more the tool can do: 0, unless --strict asks for hand edits too.

@@ -224,6 +224,17 @@ def test_summary_image_bad_color_is_refused(installed):
       installed.summary.image('x', tf.ones([1, 2, 2, 3]), bad_color=[0, 0])
 
 
+def test_estimator_names_say_the_api_left(installed):
+  try:
+    tf1.estimator.tpu.TPUEstimator  # pylint: disable=pointless-statement
+  except AttributeError:
+    with pytest.raises(AttributeError, match=r'Estimator API left '
+                       r'TensorFlow in 2\.16.*TPUStrategy'):
+      installed.tpu.TPUEstimator  # pylint: disable=pointless-statement
+  else:  # TF < 2.16 still has it
+    assert installed.tpu.TPUEstimator is tf1.estimator.tpu.TPUEstimator
+
+
 def test_missing_target_says_what_to_install(installed):
   try:
     tf1.nn.rnn_cell.LSTMCell  # pylint: disable=pointless-statement
@@ -236,7 +247,7 @@ def test_missing_target_says_what_to_install(installed):
 
 def test_names_with_no_home_keep_a_clear_error(installed):
   with pytest.raises(AttributeError, match='TPUStrategy'):
-    installed.tpu.TPUEstimator  # pylint: disable=pointless-statement
+    installed.tpu.keras_to_tpu_model  # pylint: disable=pointless-statement
   with pytest.raises(ImportError, match='tensorflow_model_optimization'):
     importlib.import_module('tensorflow.contrib.quantize')
 
@@ -250,9 +261,9 @@ def test_every_message_names_something_that_exists():
   for home in moved.NAMES.values():
     try:
       moved.resolve(home)
-    except AttributeError:
-      # The message for these names the tf_keras package (checked above).
-      assert '.rnn_cell.' in home, home
+    except (AttributeError, ImportError):
+      # Gone with tf_keras or the Estimator API: the message says which.
+      assert moved.missing_home_hint(home), home
   texts = list(replacements.REPLACEMENTS.values()) + list(
       replacements.LAYERS_MOVED.values())
   for text in texts:

@@ -29,7 +29,7 @@ def model(images):
         [contrib_compat.separable_convolution2d], padding='SAME'):
       net = contrib_compat.separable_convolution2d(images, 8, [3, 3])
   net = contrib_compat.slim.flatten(net)
-  cell = tf.contrib.rnn.BasicLSTMCell(4)  # no drop-in: reported
+  cell = tf.contrib.rnn.LSTMBlockCell(4)  # no drop-in: reported
   return net, cell, contrib_compat.slim.get_model_variables()
 
 

@@ -27,7 +27,7 @@ def model(images):
         [tf.contrib.layers.separable_convolution2d], padding='SAME'):
       net = tf.contrib.layers.separable_convolution2d(images, 8, [3, 3])
   net = tf.contrib.slim.flatten(net)
-  cell = tf.contrib.rnn.BasicLSTMCell(4)  # no drop-in: reported
+  cell = tf.contrib.rnn.LSTMBlockCell(4)  # no drop-in: reported
   return net, cell, tf.contrib.framework.get_model_variables()
 
 

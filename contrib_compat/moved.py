@@ -178,6 +178,13 @@ def modules():
   return sorted(found, key=lambda m: (m.count('.'), m))
 
 
+def names_in(contrib_module):
+  """{name: home} of the table's names directly in `contrib_module`."""
+  prefix = contrib_module + '.'
+  return {name[len(prefix):]: home for name, home in NAMES.items()
+          if name.startswith(prefix) and '.' not in name[len(prefix):]}
+
+
 def module_for_path(contrib_path):
   """The table's module standing for `tensorflow.contrib.<contrib_path>`."""
   path = MODULE_PATHS.get(contrib_path, contrib_path)

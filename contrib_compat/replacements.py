@@ -124,10 +124,8 @@ def replacement_for(contrib_name):
     return home
   if contrib_name in moved.modules():
     # A module of moved names (framework.nest, tpu, ...): where they went.
-    prefix = contrib_name + '.'
-    return ', '.join(sorted({
-        target.rpartition('.')[0] for name, target in moved.NAMES.items()
-        if name.startswith(prefix)}))
+    return ', '.join(sorted({target.rpartition('.')[0] for target in
+                             moved.names_in(contrib_name).values()}))
   head, _, rest = contrib_name.partition('.')
   leaf = rest.split('.')[0]
   if head in ('layers', 'slim') and leaf in LAYERS_MOVED:

@@ -230,9 +230,7 @@ def _module_home(contrib_module):
   their whole contrib module. None where the names went to several places
   or changed names.
   """
-  prefix = contrib_module + '.'
-  homes = {name[len(prefix):]: home for name, home in moved.NAMES.items()
-           if name.startswith(prefix) and '.' not in name[len(prefix):]}
+  homes = moved.names_in(contrib_module)
   if not homes:
     return None
   for home in homes.values():
@@ -251,9 +249,7 @@ def _module_home(contrib_module):
 
 def _scattered(table_module):
   """Advice for a contrib module whose names went to several places."""
-  prefix = table_module + '.'
-  homes = {name[len(prefix):]: home for name, home in moved.NAMES.items()
-           if name.startswith(prefix)}
+  homes = moved.names_in(table_module)
   modules = sorted({home.rpartition('.')[0] for home in homes.values()})
   renamed = sorted('%s is %s' % (leaf, home) for leaf, home in homes.items()
                    if home.rpartition('.')[2] != leaf)
@@ -326,17 +322,9 @@ def _api_of(dotted):
   except Exception:  # pylint: disable=broad-except
     return None
 
-  def resolves(obj):
-    for part in parts:
-      try:
-        obj = getattr(obj, part)
-      except Exception:  # pylint: disable=broad-except
-        return False
-    return True
-
   with warnings.catch_warnings():
     warnings.simplefilter('ignore')
-    in_v2, in_v1 = resolves(tf), resolves(tf.compat.v1)
+    in_v2, in_v1 = _resolves(tf, dotted), _resolves(tf.compat.v1, dotted)
   return {(True, True): 'both', (True, False): 'v2',
           (False, True): 'v1'}.get((in_v2, in_v1))
 

@@ -7,7 +7,6 @@ still running and reports what it had to kill.
 import json
 import os
 import pathlib
-import queue
 import signal
 import socket
 import subprocess
@@ -45,7 +44,8 @@ class Task(object):
         start_new_session=True, text=True)
     self.events = []
     self.stderr = []
-    self._new = queue.Queue()
+    self._changed = threading.Condition()
+    self._stdout_closed = False
     threading.Thread(target=self._read_events, daemon=True).start()
     threading.Thread(target=self._read_stderr, daemon=True).start()
 
@@ -55,32 +55,39 @@ class Task(object):
         event = json.loads(line)
       except ValueError:
         continue
-      self.events.append(event)
-      self._new.put(event)
-    self._new.put(None)
+      with self._changed:
+        self.events.append(event)
+        self._changed.notify_all()
+    with self._changed:
+      self._stdout_closed = True
+      self._changed.notify_all()
 
   def _read_stderr(self):
     for line in self.process.stderr:
       self.stderr.append(line)
 
-  def wait_for(self, predicate, timeout):
-    """The first event (old or new) for which predicate holds."""
-    for event in list(self.events):
-      if predicate(event):
-        return event
+  def mark(self):
+    """A position in the events, for wait_for(since=...)."""
+    return len(self.events)
+
+  def wait_for(self, predicate, timeout, since=0):
+    """The first event from position `since` on for which predicate holds."""
     deadline = time.time() + timeout
-    while time.time() < deadline:
-      try:
-        event = self._new.get(timeout=max(0.0, deadline - time.time()))
-      except queue.Empty:
-        break
-      if event is None:
-        raise AssertionError('%s exited (status %s) before the event; '
-                             'stderr tail:\n%s' % (
-                                 self.name, self.process.wait(),
-                                 ''.join(self.stderr[-30:])))
-      if predicate(event):
-        return event
+    with self._changed:
+      while True:
+        for event in self.events[since:]:
+          if predicate(event):
+            return event
+        since = len(self.events)
+        left = deadline - time.time()
+        if self._stdout_closed or left <= 0:
+          break
+        self._changed.wait(left)
+    if self._stdout_closed:
+      raise AssertionError('%s exited (status %s) before the event; '
+                           'stderr tail:\n%s' % (
+                               self.name, self.process.wait(),
+                               ''.join(self.stderr[-30:])))
     raise AssertionError('%s: no such event within %ss; last events %s; '
                          'stderr tail:\n%s' % (self.name, timeout,
                                                self.events[-3:],

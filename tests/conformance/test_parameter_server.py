@@ -120,8 +120,9 @@ def _faults_body(cluster, chain):
   # 2. The chief lost, with steps done since its last checkpoint. Worker 1
   # is stopped first so that nothing else writes the variables meanwhile.
   rejoined.kill()
-  saved = chief.wait_for(_event('saved'), RUN_S)['global_step']
-  chief.wait_for(_step_at_least(saved + 3), RUN_S)
+  since = chief.mark()
+  saved = chief.wait_for(_event('saved'), RUN_S, since)['global_step']
+  chief.wait_for(_step_at_least(saved + 3), RUN_S, since)
   chief.kill()
   chief_lost_at = max(e['global_step'] for e in chief.of('step'))
   last_checkpoint = tf.train.latest_checkpoint(logdir)
@@ -136,22 +137,20 @@ def _faults_body(cluster, chain):
   # 3. A ps task lost while both workers train.
   peer = cluster.start_worker(1, **run)
   peer.wait_for(_event('step'), START_S)
-  restarted.wait_for(
-      lambda e: e['event'] == 'saved' and e['global_step'] > chief_lost_at,
-      RUN_S)
+  since = restarted.mark()
+  restarted.wait_for(_event('saved'), RUN_S, since)
+  marks = (restarted.mark(), peer.mark())
   cluster.ps[0].kill()
   names_task = (lambda e: e['event'] == 'tf_error_log'
                 and PS_TASK_0 in e['message'])
-  errors = {'chief': restarted.wait_for(names_task, RUN_S),
-            'peer': peer.wait_for(names_task, RUN_S)}
+  errors = {'chief': restarted.wait_for(names_task, RUN_S, marks[0]),
+            'peer': peer.wait_for(names_task, RUN_S, marks[1])}
   checkpoint_then = tf.train.latest_checkpoint(logdir)
-  sessions_before = len(restarted.of('session'))
+  since = restarted.mark()
   cluster.start_ps(0).wait_for(_event('ready'), START_S)
-  recovered = restarted.wait_for(
-      lambda e: (e['event'] == 'session'
-                 and len(restarted.of('session')) > sessions_before), RUN_S)
-  resumed_from = recovered['global_step']
-  restarted.wait_for(_step_at_least(resumed_from + 2), RUN_S)
+  recovered = restarted.wait_for(_event('session'), RUN_S, since)
+  restarted.wait_for(_step_at_least(recovered['global_step'] + 2), RUN_S,
+                     restarted.mark())
   chain.runs['ps_kill'] = {
       'errors': errors, 'checkpoint': checkpoint_then,
       'recovered': recovered,

@@ -175,8 +175,18 @@ def _params_shape(inputs, data_format):
   return shape.rank, axis, channels
 
 
+def _layer_weight(name, **kwargs):
+  """A variable as TF1's Keras layer made it: through `get_variable`.
+
+  The layer path's variable scope carries the layer getter, which calls
+  `model_variable` once, as TF1's did; the other paths call `model_variable`
+  themselves (and the legacy path, as in TF1, then passes the getter too).
+  """
+  return tf.get_variable(name, **kwargs)
+
+
 def _moving_stats(initializers, shape, dtype, collections, renorm=False,
-                  **kwargs):
+                  create=variables.model_variable, **kwargs):
   """moving_mean and moving_variance (and renorm's), never partitioned."""
   with tf.variable_scope(tf.get_variable_scope()) as local_scope:
     local_scope.set_partitioner(None)
@@ -185,7 +195,7 @@ def _moving_stats(initializers, shape, dtype, collections, renorm=False,
     made = {}
     for name, init in (('moving_mean', mean_init),
                        ('moving_variance', var_init)):
-      made[name] = variables.model_variable(
+      made[name] = create(
           name, shape=shape, dtype=dtype, initializer=init, trainable=False,
           collections=variables.get_variable_collections(collections, name)
           if collections is not False else None, **kwargs)
@@ -195,14 +205,15 @@ def _moving_stats(initializers, shape, dtype, collections, renorm=False,
       for name, init in (('moving_stddev', stddev_init),
                          ('renorm_mean', mean_init),
                          ('renorm_stddev', stddev_init)):
-        made[name] = variables.model_variable(
+        made[name] = create(
             name, shape=shape, dtype=dtype, initializer=init, trainable=False,
             **kwargs)
   return made
 
 
 def _scale_offset(center, scale, initializers, regularizers, shape, dtype,
-                  trainable, collections, gamma_first):
+                  trainable, collections, gamma_first,
+                  create=variables.model_variable):
   """beta and gamma (None where disabled), in the creating path's order."""
   made = {}
   order = ('gamma', 'beta') if gamma_first else ('beta', 'gamma')
@@ -216,11 +227,12 @@ def _scale_offset(center, scale, initializers, regularizers, shape, dtype,
         name, regularizers.get(name), shape=shape, dtype=dtype,
         initializer=initializers.get(name, default), trainable=trainable,
         collections=variables.get_variable_collections(collections, name)
-        if collections is not False else None)
+        if collections is not False else None, create=create)
   return made['beta'], made['gamma']
 
 
-def _regularized_variable(name, regularizer, **kwargs):
+def _regularized_variable(name, regularizer, create=variables.model_variable,
+                          **kwargs):
   """A model variable whose regularization loss is added when it is created.
 
   TF1's get_variable added `regularizer(var)` under `<var>/Regularizer/`.
@@ -228,7 +240,7 @@ def _regularized_variable(name, regularizer, **kwargs):
   the graph root, so the loss is built here, with TF1's names.
   """
   count = len(tf.get_collection_ref(tf.GraphKeys.GLOBAL_VARIABLES))
-  var = variables.model_variable(name, **kwargs)
+  var = create(name, **kwargs)
   created = len(tf.get_collection_ref(tf.GraphKeys.GLOBAL_VARIABLES)) > count
   if regularizer is not None and created:
     # A PartitionedVariable (no public class to test for) iterates its parts.
@@ -460,9 +472,10 @@ def _layer(inputs, decay, center, scale, epsilon, initializers, regularizers,
   # afterwards (reused ones too); `False` tells the helpers to skip them.
   beta, gamma = _scale_offset(center, scale, initializers, regularizers,
                               [channels], param_dtype, trainable, False,
-                              gamma_first=True)
+                              gamma_first=True, create=_layer_weight)
   stats = _moving_stats(
       initializers, [channels], param_dtype, False, renorm=renorm,
+      create=_layer_weight,
       synchronization=tf.VariableSynchronization.ON_READ,
       aggregation=tf.VariableAggregation.MEAN)
   # TF 1.15's layer fused rank 4 only (TF 2's Keras added rank 5).

@@ -3,7 +3,9 @@
 Both tools rewrite the same real TF1 tree in place (`contrib-compat-migrate
 --write` and TensorFlow's own `tf_upgrade_v2 --intree --inplace`), each on a
 fresh copy per round, in alternating order; then contrib-compat-migrate runs
-again on its own output (the "nothing left to do" run). Times are the
+again on its own output, twice (the "nothing left to do" runs: the second
+parses again the files the first changed, the third finds every file in the
+cache of files left unchanged; each round starts with an empty cache). Times are the
 child processes' CPU time (user + system, all their processes) and wall
 time, medians over the rounds, all in one run. Nothing is downloaded or
 committed: point `--tree` at a TF1-era tree, e.g. unpacked PyPI releases of
@@ -21,12 +23,13 @@ import tempfile
 import time
 
 
-def _timed(command):
+def _timed(command, cache_dir):
   """(wall seconds, CPU seconds) of `command` and its children."""
   before = resource.getrusage(resource.RUSAGE_CHILDREN)
   start = time.perf_counter()
   subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                 check=False, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'))
+                 check=False, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3',
+                                       CONTRIB_COMPAT_CACHE_DIR=cache_dir))
   wall = time.perf_counter() - start
   after = resource.getrusage(resource.RUSAGE_CHILDREN)
   cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -47,19 +50,22 @@ def run(tree, rounds, jobs=None, log=print):
   """Median (wall, CPU) per tool, and of the second (no-op) run of ours."""
   files = sum(name.endswith('.py') for _, _, names in os.walk(tree)
               for name in names)
-  times = {'contrib-compat-migrate': [], 'tf_upgrade_v2': [],
-           'contrib-compat-migrate, second run': []}
+  ours = 'contrib-compat-migrate'
+  times = {ours: [], 'tf_upgrade_v2': [], ours + ', second run': [],
+           ours + ', third run': []}
   for r in range(rounds):
-    order = sorted(['contrib-compat-migrate', 'tf_upgrade_v2'],
-                   reverse=bool(r % 2))
+    order = sorted([ours, 'tf_upgrade_v2'], reverse=bool(r % 2))
     for tool in order:
       with tempfile.TemporaryDirectory() as work:
         copy = os.path.join(work, 'tree')
         shutil.copytree(tree, copy, symlinks=True)
-        times[tool].append(_timed(_commands(copy, jobs)[tool]))
-        if tool == 'contrib-compat-migrate':
-          times[tool + ', second run'].append(
-              _timed(_commands(copy, jobs)[tool]))
+        # A cold cache for the first run, kept for the runs after it.
+        cache_dir = os.path.join(work, 'cache')
+        times[tool].append(_timed(_commands(copy, jobs)[tool], cache_dir))
+        if tool == ours:
+          for again in ('second', 'third'):
+            times['%s, %s run' % (ours, again)].append(
+                _timed(_commands(copy, jobs)[tool], cache_dir))
     log('round %d/%d done' % (r + 1, rounds))
   medians = {tool: (statistics.median(w for w, _ in t),
                     statistics.median(c for _, c in t))
@@ -71,6 +77,7 @@ def report(files, medians, jobs):
   ours_wall, ours_cpu = medians['contrib-compat-migrate']
   theirs_wall, theirs_cpu = medians['tf_upgrade_v2']
   again_wall, again_cpu = medians['contrib-compat-migrate, second run']
+  third_wall, third_cpu = medians['contrib-compat-migrate, third run']
   lines = ['%d .py files, %s process(es) for contrib-compat-migrate' % (
       files, jobs or os.cpu_count()),
            '| run | wall s | CPU s | files/s (wall) |', '|---|---:|---:|---:|']
@@ -78,9 +85,11 @@ def report(files, medians, jobs):
     lines.append('| %s | %.1f | %.1f | %.0f |' % (tool, wall, cpu,
                                                   files / wall))
   lines.append('ratios: CPU ours/tf_upgrade_v2 %.2fx, wall %.2fx; second run '
-               '/ first run %.2fx wall, %.2fx CPU' % (
+               '/ first run %.2fx wall, %.2fx CPU; third run / first run '
+               '%.2fx wall, %.2fx CPU' % (
                    ours_cpu / theirs_cpu, ours_wall / theirs_wall,
-                   again_wall / ours_wall, again_cpu / ours_cpu))
+                   again_wall / ours_wall, again_cpu / ours_cpu,
+                   third_wall / ours_wall, third_cpu / ours_cpu))
   return '\n'.join(lines)
 
 

@@ -11,6 +11,13 @@ DATA = REPO / 'tests' / 'data'
 TF113_FIXTURE = DATA / 'tf1.13-ssd-mobilenet-v2'
 
 
+@pytest.fixture(autouse=True)
+def _own_migrate_cache(tmp_path_factory, monkeypatch):
+  """Each test (and the tools it runs) gets an empty migrate cache."""
+  monkeypatch.setenv('CONTRIB_COMPAT_CACHE_DIR',
+                     str(tmp_path_factory.mktemp('migrate-cache')))
+
+
 @pytest.fixture
 def graph():
   """A fresh graph, made default: TF1 graph-mode semantics inside."""

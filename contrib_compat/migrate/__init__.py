@@ -37,6 +37,7 @@ import sys
 import tokenize
 
 from contrib_compat import cli
+from contrib_compat.migrate import cache as cache_module
 from contrib_compat.migrate import files
 
 EXIT_CLEAN = 0
@@ -145,7 +146,7 @@ def _rewrite_file(path, data, rewrite):
 
 
 def migrate(paths, write=False, strict=False, stdout=None, stderr=None,
-            jobs=None):
+            jobs=None, cache=True):
   """Migrates the .py / .ipynb files under `paths`; returns the exit status.
 
   Args:
@@ -156,6 +157,9 @@ def migrate(paths, write=False, strict=False, stdout=None, stderr=None,
     stdout: where diffs go (default sys.stdout).
     stderr: where progress and the summary go (default sys.stderr).
     jobs: processes rewriting files (default: one per CPU).
+    cache: remember the outcome of files left unchanged, by content, so that
+      the next run does not parse them again (see migrate/cache.py); False
+      for none, or a `cache.Cache`.
 
   Returns:
     0 nothing left to do, 1 changes pending, 2 errors.
@@ -176,7 +180,10 @@ def migrate(paths, write=False, strict=False, stdout=None, stderr=None,
   summary.scanned = len(readable)
   summary.errors.extend((path, error) for path, error in targets
                         if error is not None)
-  for done, outcome in enumerate(_rewrite_all(readable, jobs), 1):
+  if cache is True:
+    cache = cache_module.Cache()
+  for done, outcome in enumerate(
+      _outcomes(readable, jobs, cache or None, rewrite), 1):
     _apply(outcome, write, summary, stdout, progress)
     progress.update(done)
   progress.clear()
@@ -186,6 +193,43 @@ def migrate(paths, write=False, strict=False, stdout=None, stderr=None,
   if (summary.changed and not write) or (strict and summary.notes):
     return EXIT_PENDING
   return EXIT_CLEAN
+
+
+def _outcomes(paths, jobs, cache, rewrite):
+  """_rewrite_path's outcome for each of `paths`, in order.
+
+  Files whose bytes `cache` knows come from it; the others are rewritten
+  (see _rewrite_all), and those left unchanged are remembered.
+  """
+  if cache is None:
+    yield from _rewrite_all(paths, jobs)
+    return
+  known = {}
+  for path in paths:
+    try:
+      with open(path, 'rb') as f:
+        data = f.read()
+    except OSError:
+      continue  # _rewrite_path reports it
+    hit = cache.get(path, data)
+    if hit is not None:
+      counts, notes, cells = hit
+      result = rewrite.Result(outputs=None, counts=counts,
+                              notes=[rewrite.Note(*note) for note in notes])
+      known[path] = (path, data, True, (data, [], result, cells))
+  rewritten = iter(_rewrite_all([p for p in paths if p not in known], jobs))
+  for path in paths:
+    if path in known:
+      yield known.pop(path)
+      continue
+    outcome = next(rewritten)
+    _, data, ok, detail = outcome
+    if ok and detail[0] == data:
+      result = detail[2]
+      cache.put(path, data, result.counts,
+                [dataclasses.astuple(note) for note in result.notes],
+                detail[3])
+    yield outcome
 
 
 def _rewrite_all(paths, jobs):
@@ -312,9 +356,14 @@ def main(argv=None):
   parser.add_argument('-j', '--jobs', type=int, metavar='N',
                       help='processes rewriting files (default: one per '
                            'CPU); the output is the same for any N')
+  parser.add_argument('--no-cache', action='store_true',
+                      help='parse every file, and remember nothing (by '
+                      'default files left unchanged are remembered by '
+                      'content in ~/.cache/contrib-compat, '
+                      '$CONTRIB_COMPAT_CACHE_DIR)')
   cli.add_common_arguments(parser)
   args = parser.parse_args(argv)
   # The rewrite asks TensorFlow which names are TF1-only.
   cli.quiet_tensorflow(args.verbose)
   return migrate(args.paths, write=args.write, strict=args.strict,
-                 jobs=args.jobs)
+                 jobs=args.jobs, cache=not args.no_cache)

@@ -1,9 +1,15 @@
-"""`python -m benchmarks`: see benchmarks/run.py; `... migrate`: migrate.py."""
+"""`python -m benchmarks`: see benchmarks/run.py; `... NAME`: NAME.py.
+
+NAME is one of migrate, batch_norm, models, ckpt.
+"""
+import importlib
 import sys
 
-if sys.argv[1:2] == ['migrate']:
-  from benchmarks import migrate  # pylint: disable=g-import-not-at-top
-  sys.exit(migrate.main(sys.argv[2:]))
+_SUBCOMMANDS = ('migrate', 'batch_norm', 'models', 'ckpt')
+
+if sys.argv[1:2] and sys.argv[1] in _SUBCOMMANDS:
+  module = importlib.import_module('benchmarks.' + sys.argv[1])
+  sys.exit(module.main(sys.argv[2:]))
 
 from benchmarks import run  # pylint: disable=g-import-not-at-top,wrong-import-position
 

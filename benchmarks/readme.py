@@ -62,3 +62,14 @@ def update_readme(name, body, fallback, readme=README):
     return fallback
   write_atomically(readme, new)
   return readme
+
+
+def publish(name, body, write_readme):
+  """Prints a benchmark's tables; with write_readme, also into README.md.
+
+  They go between the `perf-NAME` markers, or into benchmarks/NAME.md when
+  the README lacks them.
+  """
+  print(body)
+  if write_readme:
+    update_readme('perf-' + name, body, REPO / 'benchmarks' / (name + '.md'))

@@ -220,3 +220,83 @@ def test_step_rotates_build_and_run_order(monkeypatch):
   assert rounds == [['a', 'b', 'c'], ['b', 'c', 'a'], ['b', 'c', 'a'],
                     ['c', 'a', 'b'], ['c', 'a', 'b'], ['a', 'b', 'c']]
   assert [len(r['runs']) for r in results] == [6, 6, 6]
+
+
+def test_batch_norm_floor_builds_the_very_same_graph():
+  """The raw floor is a floor only if it builds what batch_norm builds."""
+  from benchmarks import batch_norm  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+
+  def nodes(norm, is_training):
+    graph = tf.Graph()
+    with graph.as_default():
+      inputs = tf.placeholder(tf.float32, [8, 8, 8, 16])
+      batch_norm.NORMS[norm](inputs, is_training, 'bn', 'NHWC')
+    return sorted(n.SerializeToString(deterministic=True)
+                  for n in graph.as_graph_def().node)
+
+  for is_training in (True, False):
+    ours = nodes('contrib_compat', is_training)
+    assert len(ours) > 20
+    assert ours == nodes('raw', is_training)
+
+
+def test_batch_norm_benchmark_reports_build_and_steps_without_the_oracle():
+  from benchmarks import batch_norm  # pylint: disable=g-import-not-at-top
+  result = batch_norm.run(quick=True, dtypes=('float32', 'float16'),
+                          oracle=False, log=lambda _: None)
+  assert set(result['build']) == {'contrib_compat', 'raw'}
+  assert all(r['ms'] > 0 for r in result['build'].values())
+  assert [(s['dtype'], s['training']) for s in result['steps']] == [
+      ('float32', True), ('float32', False), ('float16', True),
+      ('float16', False)]
+  for s in result['steps']:
+    assert all('ms' in r for r in s['results'].values()), s
+  table = batch_norm.markdown(result)
+  assert '| training NHWC float16 |' in table
+
+
+def test_models_benchmark_steps_each_implementation():
+  from benchmarks import models  # pylint: disable=g-import-not-at-top
+  from benchmarks import oracle  # pylint: disable=g-import-not-at-top
+  local = oracle.Local()
+  results = oracle.interleave(
+      {'slim': (local, 'benchmarks.models:slim_step_fn',
+                dict(net='mobilenet_v2', batch=2, size=32)),
+       'keras': (local, 'benchmarks.models:keras_step_fn',
+                 dict(net='mobilenet_v2', batch=2, size=32))},
+      rounds=1, calls=1, warmup=1)
+  assert all(r['ms'] > 0 for r in results.values()), results
+  del models
+
+
+def test_oracle_protocol_round_trip():
+  """The cross-process side, served in this process over in-memory pipes."""
+  import io  # pylint: disable=g-import-not-at-top
+  import json  # pylint: disable=g-import-not-at-top
+  from benchmarks import oracle  # pylint: disable=g-import-not-at-top
+  requests = [
+      {'op': 'make', 'spec': 'benchmarks.batch_norm:build_fn',
+       'kwargs': {'norm': 'raw', 'layers': 2}},
+      {'op': 'time', 'handle': 0, 'calls': 1, 'clock': 'cpu'},
+      {'op': 'make', 'spec': 'benchmarks.batch_norm:no_such_fn',
+       'kwargs': {}},
+  ]
+  out = io.StringIO()
+  oracle.serve(io.StringIO(''.join(json.dumps(r) + '\n' for r in requests)),
+               out)
+  answers = [json.loads(line) for line in out.getvalue().splitlines()]
+  assert answers[0] == {'result': 0}
+  assert answers[1]['result'] > 0
+  assert 'AttributeError' in answers[2]['error']
+
+
+def test_ckpt_benchmark_measures_convert_and_copy(tmp_path):
+  from benchmarks import ckpt  # pylint: disable=g-import-not-at-top
+  report = ckpt.run(gb=0.01, big=1, big_mb=4, rounds=1,
+                    directory=str(tmp_path / 'work'), log=lambda _: None)
+  assert report['largest'] == 4 << 20
+  assert set(report['wall']) == {'convert', 'copy'}
+  assert report['rss']['convert'] > report['rss']['copy'] > 0
+  assert 'convert / copy' in ckpt.markdown(report)
+  assert list((tmp_path / 'work').iterdir()) == []  # its own files only

@@ -192,6 +192,7 @@ def test_multi_worker_mirrored_two_workers_on_localhost():
   _assert_same_values(first['values'], second['values'], rtol=0, atol=0)
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not tf2.config.list_physical_devices('GPU'),
                     reason='needs a GPU')
 def test_mirrored_on_gpu_matches_cpu():

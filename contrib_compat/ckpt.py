@@ -43,7 +43,7 @@ _EXIT_SIGPIPE = 141
 
 # Shards of the converted checkpoint are written this many bytes at a time, so
 # a multi-gigabyte checkpoint never has to sit in memory whole.
-_SHARD_BYTES = 256 << 20
+_SHARD_BYTES = 64 << 20
 
 
 class CkptError(Exception):
@@ -385,11 +385,14 @@ def write_converted(prefix, mapping, out, force=False,
 
     for name in sorted(mapping):
       value = reader.get_tensor(name)
-      batch.append((mapping[name], value))
-      size += getattr(value, 'nbytes', 0)
-      if size >= shard_bytes:
+      nbytes = getattr(value, 'nbytes', 0)
+      # A shard holds at most shard_bytes, or one larger tensor alone: memory
+      # stays bounded by that, whatever the checkpoint's size.
+      if batch and size + nbytes > shard_bytes:
         flush()
         batch, size = [], 0
+      batch.append((mapping[name], value))
+      size += nbytes
     if batch or not shards:
       flush()
     staged = os.path.join(tmp, 'converted')
@@ -414,6 +417,11 @@ def write_converted(prefix, mapping, out, force=False,
     shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _raw_bytes(array):
+  """The array's bytes as a memoryview (no copy; any dtype, bfloat16 too)."""
+  return memoryview(array.reshape(-1).view(np.uint8)) if array.size else b''
+
+
 def _verify(source_reader, mapping, staged):
   """Reads `staged` back; every tensor must equal its source bit for bit."""
   staged_reader = _tf().train.load_checkpoint(staged)
@@ -423,10 +431,11 @@ def _verify(source_reader, mapping, staged):
                     'written, %d expected'
                     % (len(staged_names), len(mapping)))
   for name, new in mapping.items():
-    a = np.asarray(source_reader.get_tensor(name))
-    b = np.asarray(staged_reader.get_tensor(new))
+    a = np.ascontiguousarray(source_reader.get_tensor(name))
+    b = np.ascontiguousarray(staged_reader.get_tensor(new))
+    # Bytes compared in place (no copies: a 200 MB tensor stays 2 x 200 MB).
     same = (a.dtype == b.dtype and a.shape == b.shape and
-            (a.tobytes() == b.tobytes() if a.dtype != object else
+            (_raw_bytes(a) == _raw_bytes(b) if a.dtype != object else
              a.tolist() == b.tolist()))
     if not same:
       raise CkptError('converted checkpoint does not read back identical at '

@@ -429,6 +429,30 @@ def test_write_converted_many_shards_is_bit_exact(small_ckpt, tmp_path):
     assert reader.get_tensor('renamed/' + name).tobytes() == value.tobytes()
 
 
+def test_write_converted_shards_hold_shard_bytes_or_one_tensor(
+    small_ckpt, tmp_path, monkeypatch):
+  """Memory follows the shard size and the largest tensor, never the total."""
+  prefix, values = small_ckpt
+  sizes = sorted(v.nbytes for v in values.values())
+  shard_bytes = sizes[-1] // 2  # the largest tensor cannot share a shard
+  calls = []
+  raw_ops = ckpt._tf().raw_ops  # pylint: disable=protected-access
+  real = raw_ops.SaveV2
+
+  def recording(**kwargs):
+    calls.append([np.asarray(t).nbytes for t in kwargs['tensors']])
+    return real(**kwargs)
+
+  monkeypatch.setattr(raw_ops, 'SaveV2', recording)
+  ckpt.write_converted(str(prefix), {n: n + '_new' for n in values},
+                       str(tmp_path / 'out' / 'model.ckpt'),
+                       shard_bytes=shard_bytes)
+  assert sorted(n for call in calls for n in call) == sizes
+  assert len(calls) > 1
+  for call in calls:
+    assert sum(call) <= shard_bytes or len(call) == 1, (call, shard_bytes)
+
+
 def test_console_entry_point_runs_as_module(tf113_fixture):
   proc = subprocess.run(
       [sys.executable, '-m', 'contrib_compat.ckpt', 'inspect', '--json',

@@ -9,6 +9,7 @@ calls of it on request, so that `interleave` can alternate rounds of both
 processes on the same machine in one run. Cross-process ratios include the
 difference between the two TensorFlow releases; each table says so.
 """
+import gc
 import importlib
 import json
 import os
@@ -36,6 +37,8 @@ def _make(spec, kwargs):
 
 def _time(fn, calls, clock):
   now = _CLOCKS[clock]
+  # Garbage of earlier graphs is collected here, not inside someone's round.
+  gc.collect()
   start = now()
   for _ in range(calls):
     fn()

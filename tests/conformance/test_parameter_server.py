@@ -103,7 +103,7 @@ def _faults_body(cluster, chain):
   for ps in cluster.ps:
     ps.wait_for(_event('ready'), START_S)
   chief = cluster.start_worker(0, wait_for_peer=True, **run)
-  chief.wait_for(_event('placement'), START_S)
+  chain.runs['placement'] = chief.wait_for(_event('placement'), START_S)
   peer = cluster.start_worker(1, **run)
 
   # 1. A non-chief worker lost mid-training.
@@ -375,6 +375,18 @@ def _tf1_module():
 
 
 # Faults, on a live cluster.
+
+
+def test_two_ps_tasks_share_the_variables_round_robin(faults):
+  _require(faults, 'placement')
+  variables = faults.runs['placement']['variables']
+  model = [name for name in variables
+           if name.split('/')[0] in _ps_task.MODEL_SCOPES]
+  assert len(model) == 14
+  # The worker's graph, in creation order (global_step first, on task 0).
+  names = ['global_step'] + model
+  assert [variables[n] for n in names] == [
+      '/job:ps/task:%d' % (i % 2) for i in range(len(names))]
 
 
 def test_async_training_goes_on_without_a_lost_worker(faults):

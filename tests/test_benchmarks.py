@@ -263,8 +263,9 @@ def test_models_benchmark_steps_each_implementation():
   results = oracle.interleave(
       {'slim': (local, 'benchmarks.models:slim_step_fn',
                 dict(net='mobilenet_v2', batch=2, size=32)),
+       # v1: Keras traces fewer layers than v2's, the slowest part here.
        'keras': (local, 'benchmarks.models:keras_step_fn',
-                 dict(net='mobilenet_v2', batch=2, size=32))},
+                 dict(net='mobilenet_v1', batch=2, size=32))},
       rounds=1, calls=1, warmup=1)
   assert all(r['ms'] > 0 for r in results.values()), results
   del models

@@ -23,9 +23,12 @@ The GPU check (tools/gpu_check) runs the same step with `--device`,
 float32 master variables through `contrib_compat.mixed_precision`).
 """
 import argparse
+import functools
 import sys
 
 import numpy as np
+
+from benchmarks import oracle as cross
 
 BLOCKS = ((1, 32), (2, 64), (1, 64), (2, 128), (1, 128))
 TINY_BLOCKS = ((2, 8),)
@@ -175,7 +178,6 @@ def step_fn(norm, training=True, batch=8, size=64, data_format='NHWC',
 def run(quick=False, device=None, formats=('NHWC',), dtypes=('float32',),
         oracle=True, log=print):
   """Build and step figures; returns a dict of result rows."""
-  from benchmarks import oracle as cross  # pylint: disable=g-import-not-at-top
   local = cross.Local()
   remote = None
   python = cross.oracle_python() if oracle else None
@@ -209,7 +211,7 @@ def run(quick=False, device=None, formats=('NHWC',), dtypes=('float32',),
           if key in row:
             row[key] = (row[key] / layers if key == 'ms'
                         else [r / layers for r in row[key]])
-      log('build ms/layer: %s' % _brief(build))
+      log('build ms/layer: %s' % cross.brief(build, 3))
     steps = []
     for data_format in formats:
       for dtype in dtypes:
@@ -222,7 +224,7 @@ def run(quick=False, device=None, formats=('NHWC',), dtypes=('float32',),
                             training=training, results=result))
           log('step %s %s %s: %s' % (data_format, dtype,
                                      'train' if training else 'inference',
-                                     _brief(result)))
+                                     cross.brief(result, 3)))
   finally:
     local.close()
     if remote:
@@ -231,22 +233,8 @@ def run(quick=False, device=None, formats=('NHWC',), dtypes=('float32',),
               device=device)
 
 
-def _brief(results):
-  return ', '.join('%s %s' % (k, '%.3f' % v['ms'] if 'ms' in v
-                              else v['error']) for k, v in results.items())
-
-
-def _ratio(results, a, b):
-  if 'ms' in results.get(a, {}) and 'ms' in results.get(b, {}):
-    return '%.3fx' % (results[a]['ms'] / results[b]['ms'])
-  return 'n/a'
-
-
-def _ms(results, key):
-  row = results.get(key)
-  if row is None:
-    return 'n/a'
-  return '%.3f' % row['ms'] if 'ms' in row else 'error'
+_ms = functools.partial(cross.ms_cell, digits=3)
+_ratio = functools.partial(cross.ratio_cell, digits=3)
 
 
 def markdown(report):

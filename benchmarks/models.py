@@ -16,9 +16,12 @@ Build: CPU ms to construct the model and its training op in a fresh graph
 which is not counted). Step: wall ms per training step, rounds interleaved.
 """
 import argparse
+import functools
 import sys
 
 import numpy as np
+
+from benchmarks import oracle as cross
 
 CLASSES = 10
 NETS = ('mobilenet_v1', 'mobilenet_v2')
@@ -108,7 +111,6 @@ def keras_step_fn(net, batch=8, size=128, jit_compile=False):
 
 
 def run(quick=False, nets=NETS, log=print):
-  from benchmarks import oracle as cross  # pylint: disable=g-import-not-at-top
   local = cross.Local()
   python = cross.oracle_python()
   remote = cross.Oracle(python) if python else None
@@ -140,9 +142,9 @@ def run(quick=False, nets=NETS, log=print):
                                          batch=batch, size=size))
       report['build'][net] = cross.interleave(build, max(2, rounds // 2), 1,
                                               clock='cpu', warmup=1)
-      log('%s build: %s' % (net, _brief(report['build'][net])))
+      log('%s build: %s' % (net, cross.brief(report['build'][net], 1)))
       report['step'][net] = cross.interleave(step, rounds, calls, warmup=3)
-      log('%s step: %s' % (net, _brief(report['step'][net])))
+      log('%s step: %s' % (net, cross.brief(report['step'][net], 1)))
   finally:
     local.close()
     if remote:
@@ -150,21 +152,8 @@ def run(quick=False, nets=NETS, log=print):
   return report
 
 
-def _brief(results):
-  return ', '.join('%s %s' % (k, '%.1f' % v['ms'] if 'ms' in v
-                              else v['error']) for k, v in results.items())
-
-
-def _cell(results, key):
-  row = results.get(key, {})
-  return '%.1f' % row['ms'] if 'ms' in row else 'n/a'
-
-
-def _ratio(results, a, b):
-  ra, rb = results.get(a, {}), results.get(b, {})
-  if 'ms' in ra and 'ms' in rb:
-    return '%.2fx' % (ra['ms'] / rb['ms'])
-  return 'n/a'
+_cell = functools.partial(cross.ms_cell, digits=1)
+_ratio = functools.partial(cross.ratio_cell, digits=2)
 
 
 def markdown(report):

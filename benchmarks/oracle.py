@@ -169,5 +169,30 @@ def interleave(entries, rounds, calls, clock='wall', warmup=2):
   return {label: results[label] for label in entries}
 
 
+# Formatting interleave()'s results.
+
+
+def brief(results, digits):
+  """One log line: each label's median ms, or its error."""
+  return ', '.join('%s %s' % (label, '%.*f' % (digits, row['ms'])
+                              if 'ms' in row else row['error'])
+                   for label, row in results.items())
+
+
+def ms_cell(results, key, digits):
+  """A table cell: the median ms, 'error' if it failed, 'n/a' if not run."""
+  row = results.get(key)
+  if row is None:
+    return 'n/a'
+  return '%.*f' % (digits, row['ms']) if 'ms' in row else 'error'
+
+
+def ratio_cell(results, a, b, digits):
+  """A table cell: a's median over b's, 'n/a' unless both ran."""
+  if 'ms' in results.get(a, {}) and 'ms' in results.get(b, {}):
+    return '%.*fx' % (digits, results[a]['ms'] / results[b]['ms'])
+  return 'n/a'
+
+
 if __name__ == '__main__':
   serve()

@@ -207,10 +207,9 @@ def run(quick=False, device=None, formats=('NHWC',), dtypes=('float32',),
       build = cross.interleave(entries('build_fn', layers=layers), rounds,
                                1, clock='cpu', warmup=1)
       for row in build.values():
-        for key in ('ms', 'runs'):
-          if key in row:
-            row[key] = (row[key] / layers if key == 'ms'
-                        else [r / layers for r in row[key]])
+        if 'ms' in row:
+          row['ms'] /= layers
+          row['runs'] = [r / layers for r in row['runs']]
       log('build ms/layer: %s' % cross.brief(build, 3))
     steps = []
     for data_format in formats:

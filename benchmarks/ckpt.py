@@ -30,9 +30,11 @@ import time
 
 import numpy as np
 
+from contrib_compat import ckpt as ckpt_tool
+
 MB = 1 << 20
-# contrib_compat.ckpt's intermediate shard size, for the report.
-SHARD_MB = 64
+# convert's intermediate shard size, for the report.
+SHARD_MB = ckpt_tool._SHARD_BYTES // MB  # pylint: disable=protected-access
 # Bytes of tensors per SaveV2 call while generating: bounds this process.
 _WRITE_BATCH = 256 * MB
 _CHILD = r'''
@@ -50,7 +52,7 @@ for path in glob.glob(glob.escape(sys.argv[1]) + '.*'):
 
 
 def make_checkpoint(prefix, gb, big, big_mb):
-  """Writes the synthetic checkpoint; returns (bytes, largest tensor bytes)."""
+  """Writes the synthetic checkpoint; returns (bytes, largest, tensors)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   total = int(gb * 1024 * MB)
   sizes = [big_mb * MB] * big
@@ -78,7 +80,7 @@ def make_checkpoint(prefix, gb, big, big_mb):
     flush()
   tf.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=shards,
                                 destination_prefix=prefix)
-  return sum(sizes), max(sizes)
+  return sum(sizes), max(sizes), len(sizes)
 
 
 def _child(command):
@@ -106,7 +108,7 @@ def run(gb=1.0, big=3, big_mb=200, rounds=2, directory=None, keep=False,
   work = tempfile.mkdtemp(prefix='ckpt-bench-', dir=directory)
   source = os.path.join(work, 'model.ckpt')
   start = time.perf_counter()
-  size, largest = make_checkpoint(source, gb, big, big_mb)
+  size, largest, tensors = make_checkpoint(source, gb, big, big_mb)
   log('wrote %.2f GB in %.0f s' % (size / 1024.0 / MB,
                                    time.perf_counter() - start))
   tool = [sys.executable, '-m', 'contrib_compat.ckpt']
@@ -128,9 +130,7 @@ def run(gb=1.0, big=3, big_mb=200, rounds=2, directory=None, keep=False,
   finally:
     if not keep:
       shutil.rmtree(work, ignore_errors=True)
-  return dict(bytes=size, largest=largest, tensors=big + (size - big *
-                                                            big_mb * MB) // MB,
-              rounds=rounds, wall={k: statistics.median(v)
+  return dict(bytes=size, largest=largest, tensors=tensors, rounds=rounds, wall={k: statistics.median(v)
                                    for k, v in times.items()},
               rss={k: max(v) for k, v in rss.items() if v},
               shard_mb=SHARD_MB)

@@ -1,6 +1,8 @@
 """migrate/cache.py: files left unchanged are not parsed again, same output."""
 import io
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -121,3 +123,94 @@ def test_cli_no_cache_flag(tree, capsys, monkeypatch, tmp_path):
   migrate.main([str(tree / 'plain.py')])
   assert (tmp_path / 'c' / 'migrate').is_dir()
   capsys.readouterr()
+
+
+# Asks the installed packages: TF 2's and tf.compat.v1's names (tf.Session),
+# where tf.contrib.layers.conv2d lives now.
+ASKS = b'''import tensorflow as tf
+net = tf.contrib.layers.conv2d(images, 8, 3)
+sess = tf.Session()
+'''
+_MIGRATE_AND_SAY_IF_TF_LOADED = '''
+import sys
+from contrib_compat import migrate
+status = migrate.main(sys.argv[1:])
+print('tensorflow loaded:', 'tensorflow' in sys.modules)
+'''
+
+
+def _migrate_in_new_process(*args):
+  done = subprocess.run(
+      [sys.executable, '-c', _MIGRATE_AND_SAY_IF_TF_LOADED] + list(args),
+      capture_output=True, text=True, check=True, timeout=300)
+  *diff, loaded = done.stdout.splitlines()
+  return loaded, '\n'.join(diff) + done.stderr
+
+
+@pytest.mark.parametrize('jobs', ['1', '2'])
+def test_a_run_asked_nothing_new_imports_no_tensorflow(tmp_path, jobs):
+  first = tmp_path / 'first'
+  first.mkdir()
+  # Enough files for two processes: they ask, the first run stores it all.
+  for i in range(8):
+    (first / ('%d.py' % i)).write_bytes(b'#%d\n' % i + ASKS)
+  loaded, _ = _migrate_in_new_process(str(first), '--jobs', jobs)
+  assert loaded == 'tensorflow loaded: %s' % (jobs == '1')  # it had to ask
+  # New bytes (no outcome remembered), the same questions.
+  second = tmp_path / 'second.py'
+  second.write_bytes(b'# another file\n' + ASKS)
+  loaded, report = _migrate_in_new_process(str(second), '--jobs', '1')
+  assert loaded == 'tensorflow loaded: False'
+  assert '+import tensorflow.compat.v1 as tf' in report  # for tf.Session
+  _, uncached = _migrate_in_new_process(str(second), '--jobs', '1',
+                                        '--no-cache')
+  assert report == uncached
+
+
+def test_stored_answers_are_what_the_rewrite_relies_on(tmp_path, monkeypatch):
+  (tmp_path / 'a.py').write_bytes(ASKS)
+  monkeypatch.setattr(rewrite, '_ANSWERS', {})
+  assert _run([tmp_path])[0] == migrate.EXIT_PENDING
+  stored = cache.Cache().answers()
+  assert stored['_api_of\0Session'] == 'v1'
+  # A run reads them back: a (made up) answer that TF1 lacked tf.Session
+  # and that contrib_compat.layers lacked conv2d changes what it does.
+  stored['_api_of\0Session'] = 'v2'
+  for module in ('contrib_compat.layers', 'contrib_compat.slim'):
+    stored['_provides\0%s\0conv2d' % module] = False
+  cache.Cache().add_answers(stored)
+  monkeypatch.setattr(rewrite, '_ANSWERS', {})
+  (tmp_path / 'a.py').write_bytes(b'#\n' + ASKS)  # not a remembered outcome
+  status, _, report = _run([tmp_path])
+  assert 'tf.contrib.layers.conv2d' in report
+  assert 'tf.Session: not in tf.compat.v1' in report
+
+
+def test_corrupt_answers_are_ignored(tmp_path, monkeypatch):
+  (tmp_path / 'a.py').write_bytes(ASKS)
+  expected = _run([tmp_path], cache=False)
+  store = cache.Cache()
+  store.add_answers({'x': 1})
+  with open(store._answers_path(), 'w') as f:
+    f.write('[not a dict')
+  monkeypatch.setattr(rewrite, '_ANSWERS', {})
+  assert _run([tmp_path]) == expected
+  assert cache.Cache().answers()['_api_of\0Session'] == 'v1'
+
+
+@pytest.mark.parametrize('distribution', ['tensorflow', 'tf-slim'])
+def test_another_tensorflow_or_tf_slim_is_another_fingerprint(distribution,
+                                                              monkeypatch):
+  before = cache.fingerprint()
+  real = cache.importlib.metadata.version
+  monkeypatch.setattr(cache.importlib.metadata, 'version', lambda name: (
+      '0.0.1' if name == distribution else real(name)))
+  assert cache.fingerprint() != before
+
+
+def test_every_package_source_is_in_the_fingerprint():
+  # The rewrite checks contrib_compat.slim, .layers, ... have a name before
+  # pointing a use at it: their sources decide outcomes too.
+  sources = {p.relative_to(cache._PACKAGE).as_posix() for p in cache._SOURCES}
+  assert {'slim.py', 'layers.py', 'training.py', 'migrate/rewrite.py',
+          'moved.py', 'replacements.py'} <= sources

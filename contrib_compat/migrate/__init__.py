@@ -182,11 +182,16 @@ def migrate(paths, write=False, strict=False, stdout=None, stderr=None,
                         if error is not None)
   if cache is True:
     cache = cache_module.Cache()
+  answers = cache.answers() if cache else {}
+  rewrite.remember(answers)
+  learned = {}
   for done, outcome in enumerate(
-      _outcomes(readable, jobs, cache or None, rewrite), 1):
+      _outcomes(readable, jobs, cache or None, answers, learned), 1):
     _apply(outcome, write, summary, stdout, progress)
     progress.update(done)
   progress.clear()
+  if cache:
+    cache.add_answers(learned)
   _print_summary(summary, write, stderr)
   if summary.errors:
     return EXIT_ERROR
@@ -195,14 +200,17 @@ def migrate(paths, write=False, strict=False, stdout=None, stderr=None,
   return EXIT_CLEAN
 
 
-def _outcomes(paths, jobs, cache, rewrite):
+def _outcomes(paths, jobs, cache, answers, learned):
   """_rewrite_path's outcome for each of `paths`, in order.
 
   Files whose bytes `cache` knows come from it; the others are rewritten
-  (see _rewrite_all), and those left unchanged are remembered.
+  (see _rewrite_all), and those left unchanged are remembered. What the
+  installed packages answered the rewriter that `answers` lacked is added to
+  `learned`.
   """
+  from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top
   if cache is None:
-    yield from _rewrite_all(paths, jobs)
+    yield from _rewrite_all(paths, jobs, answers, learned)
     return
   known = {}
   for path in paths:
@@ -217,7 +225,8 @@ def _outcomes(paths, jobs, cache, rewrite):
       result = rewrite.Result(outputs=None, counts=counts,
                               notes=[rewrite.Note(*note) for note in notes])
       known[path] = (path, data, True, (data, [], result, cells))
-  rewritten = iter(_rewrite_all([p for p in paths if p not in known], jobs))
+  rewritten = iter(_rewrite_all([p for p in paths if p not in known], jobs,
+                                answers, learned))
   for path in paths:
     if path in known:
       yield known.pop(path)
@@ -232,24 +241,43 @@ def _outcomes(paths, jobs, cache, rewrite):
     yield outcome
 
 
-def _rewrite_all(paths, jobs):
+def _rewrite_all(paths, jobs, answers, learned):
   """The rewrite of each file, in the order of `paths`.
 
   Files are independent, so several processes share them; the results come
   back in order, so the diffs, notes and summary read the same whatever the
   number of processes. One process when TensorFlow is already loaded here
   (forking a process with TensorFlow's threads running is unsafe) or when
-  the files are too few to repay starting more.
+  the files are too few to repay starting more. Each process starts knowing
+  `answers`; what it learns besides is added to `learned`.
   """
   if jobs is None:
     jobs = os.cpu_count() or 1
   if jobs < 2 or len(paths) < 4 * jobs or 'tensorflow' in sys.modules:
-    return map(_rewrite_path, paths)
-  context = multiprocessing.get_context(
-      'fork' if 'fork' in multiprocessing.get_all_start_methods() else
-      'spawn')
-  executor = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context)
-  return _closing(executor, executor.map(_rewrite_path, paths, chunksize=4))
+    results = map(_rewrite_learning, paths)
+  else:
+    context = multiprocessing.get_context(
+        'fork' if 'fork' in multiprocessing.get_all_start_methods() else
+        'spawn')
+    executor = concurrent.futures.ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_remembering,
+        initargs=(answers,))
+    results = _closing(executor, executor.map(_rewrite_learning, paths,
+                                              chunksize=4))
+  for outcome, new in results:
+    learned.update(new)
+    yield outcome
+
+
+def _remembering(answers):
+  from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top
+  rewrite.remember(answers)
+
+
+def _rewrite_learning(path):
+  """(_rewrite_path(path), answers the rewrite learned)."""
+  from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top
+  return _rewrite_path(path), rewrite.answers_learned()
 
 
 def _closing(executor, results):

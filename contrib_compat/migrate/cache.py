@@ -4,11 +4,16 @@ A second run over a migrated tree reads every file again but parses none it
 has already seen unchanged: each such file's outcome (its rewrite counts and
 the notes of uses left for a hand edit) is stored under a key made of the
 file's bytes and a fingerprint of everything else the outcome depends on
-(this package's version and migration sources, the installed TensorFlow's
-version). Files that change are not stored: they are written, and their new
-bytes are looked up next time. Like black's cache, it is only an
+(this package's version and sources, the installed TensorFlow's and
+tf_slim's versions). Files that change are not stored: they are written, and
+their new bytes are looked up next time. Like black's cache, it is only an
 optimization: a missing, unreadable or corrupt entry is a miss, and a cache
 directory that cannot be written is ignored.
+
+Under the same fingerprint it keeps what the installed packages answered the
+rewriter (does TF 2 have `tf.x.y`, does contrib_compat.slim have `z`: see
+rewrite.answers_learned): asking means importing TensorFlow, seconds per
+process, and a run whose every question was answered before imports nothing.
 
 Location: $CONTRIB_COMPAT_CACHE_DIR, else $XDG_CACHE_HOME/contrib-compat,
 else ~/.cache/contrib-compat; entries live in its `migrate/` folder.
@@ -24,9 +29,11 @@ import tempfile
 import contrib_compat
 
 _PACKAGE = pathlib.Path(contrib_compat.__file__).resolve().parent
-# The sources a file's outcome depends on: the rewriter and its tables.
-_SOURCES = sorted((_PACKAGE / 'migrate').glob('*.py')) + [
-    _PACKAGE / 'moved.py', _PACKAGE / 'replacements.py']
+# The sources a file's outcome depends on: the rewriter and its tables, and
+# the modules whose names it checks before pointing a use at them.
+_SOURCES = sorted(_PACKAGE.rglob('*.py'))
+# The installed distributions whose names the rewriter checks.
+_DISTRIBUTIONS = (('tensorflow', 'tensorflow-cpu', 'tf-nightly'), ('tf-slim',))
 
 
 def directory():
@@ -38,22 +45,23 @@ def directory():
   return os.path.join(root, 'migrate')
 
 
-def _tensorflow_version():
-  for dist in ('tensorflow', 'tensorflow-cpu', 'tf-nightly'):
+def _version(names):
+  for dist in names:
     try:
       return dist + '==' + importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
       continue
-  return 'no tensorflow'
+  return 'no ' + names[0]
 
 
 def fingerprint():
   """What, besides a file's bytes, decides its outcome."""
   digest = hashlib.sha256()
   digest.update(contrib_compat.__version__.encode())
-  digest.update(_tensorflow_version().encode())
+  for names in _DISTRIBUTIONS:
+    digest.update(_version(names).encode() + b'\0')
   for path in _SOURCES:
-    digest.update(path.name.encode())
+    digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b'\0')
     digest.update(path.read_bytes())
   return digest.hexdigest()
 
@@ -90,19 +98,42 @@ class Cache(object):
 
   def put(self, path, data, counts, notes, cells):
     """Stores an unchanged file's outcome; silently gives up on I/O errors."""
-    target = self._path(path, data)
-    entry = json.dumps({'counts': dict(counts), 'notes': [list(n) for n in
-                                                           notes],
-                        'cells': cells})
+    _write(self._path(path, data), json.dumps({
+        'counts': dict(counts), 'notes': [list(n) for n in notes],
+        'cells': cells}))
+
+  def _answers_path(self):
+    return os.path.join(self._root, 'answers-%s.json'
+                        % self._fingerprint.decode()[:32])
+
+  def answers(self):
+    """{question: answer} the installed packages gave earlier runs, or {}."""
     try:
-      os.makedirs(os.path.dirname(target), exist_ok=True)
-      fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), suffix='.tmp')
-      try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-          f.write(entry)
-        os.replace(tmp, target)
-      except BaseException:
-        os.unlink(tmp)
-        raise
-    except OSError:
-      pass
+      with open(self._answers_path(), encoding='utf-8') as f:
+        answers = json.load(f)
+    except (OSError, ValueError):
+      return {}
+    return answers if isinstance(answers, dict) else {}
+
+  def add_answers(self, learned):
+    """Adds `learned` to the stored answers (a concurrent run's may be lost:
+    it is only a cache)."""
+    if learned:
+      _write(self._answers_path(), json.dumps(dict(self.answers(), **learned),
+                                              sort_keys=True))
+
+
+def _write(target, text):
+  """Writes `text` to `target` atomically; silently gives up on I/O errors."""
+  try:
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), suffix='.tmp')
+    try:
+      with os.fdopen(fd, 'w', encoding='utf-8') as f:
+        f.write(text)
+      os.replace(tmp, target)
+    except BaseException:
+      os.unlink(tmp)
+      raise
+  except OSError:
+    pass

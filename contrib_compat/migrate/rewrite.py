@@ -172,6 +172,41 @@ def _contrib_target(rest, root='tf'):
   return None, None
 
 
+# What the installed TensorFlow, tf_slim and contrib_compat answered the
+# questions below (each imports them: TensorFlow alone takes seconds). The
+# answers hold until one of those packages changes, so migrate keeps them in
+# its cache between runs: `remember` loads them, `answers_learned` hands over
+# the new ones.
+_ANSWERS = {}
+_LEARNED = {}
+
+
+def remember(answers):
+  _ANSWERS.update(answers)
+
+
+def answers_learned():
+  """The answers found since the last call, {question: answer}."""
+  learned = dict(_LEARNED)
+  _LEARNED.clear()
+  return learned
+
+
+def _asked(question):
+  """Memoizes `question` (string arguments, JSON answer) in _ANSWERS."""
+  prefix = question.__name__ + '\0'
+
+  @functools.wraps(question)
+  def ask(*args):
+    key = prefix + '\0'.join(args)
+    try:
+      return _ANSWERS[key]
+    except KeyError:
+      answer = _ANSWERS[key] = _LEARNED[key] = question(*args)
+      return answer
+  return ask
+
+
 def _resolves(obj, dotted):
   for part in dotted.split('.'):
     try:
@@ -181,7 +216,7 @@ def _resolves(obj, dotted):
   return True
 
 
-@functools.lru_cache(maxsize=None)
+@_asked
 def _tf_spelling(home):
   """`home` ('tf.x.y') as a path after `tf` valid on TF 2 and tf.compat.v1.
 
@@ -271,7 +306,7 @@ def _from_import(path, asname):
 _LAYERS_MODULES = ('contrib_compat.layers', 'contrib_compat.slim')
 
 
-@functools.lru_cache(maxsize=None)
+@_asked
 def _module_exists(module):
   try:
     return importlib.util.find_spec(module) is not None
@@ -279,7 +314,7 @@ def _module_exists(module):
     return False  # a parent package that does not import
 
 
-@functools.lru_cache(maxsize=None)
+@_asked
 def _provides(module, name):
   try:
     return hasattr(importlib.import_module(module), name)
@@ -307,7 +342,7 @@ _MODULE_BINDINGS = {'slim': ('slim', KIND_SLIM),
                     'training': ('training', KIND_TRAINING)}
 
 
-@functools.lru_cache(maxsize=None)
+@_asked
 def _api_of(dotted):
   """'v1' / 'v2' / 'both' / None: where `tf.<dotted>` exists.
 

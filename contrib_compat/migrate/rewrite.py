@@ -12,10 +12,12 @@ line endings, the encoding), which is why it is used instead of regexes.
 """
 import ast
 import collections
+import contextlib
 import dataclasses
 import functools
 import importlib
 import importlib.util
+import logging
 import re
 import warnings
 
@@ -29,7 +31,8 @@ with warnings.catch_warnings():
                           DeprecationWarning)
   import libcst as cst  # pylint: disable=g-import-not-at-top
   from libcst import helpers  # pylint: disable=g-import-not-at-top
-  from libcst import metadata  # pylint: disable=g-import-not-at-top
+  # It imports libcst.metadata, which warns the same.
+  from contrib_compat.migrate import statements  # pylint: disable=g-import-not-at-top
 
 # tf.contrib.layers names that are this package's own; contrib_compat
 # exports them at the top level. Every other tf.contrib.layers name is
@@ -207,6 +210,21 @@ def _asked(question):
   return ask
 
 
+@contextlib.contextmanager
+def _quiet_lookups():
+  """Looking names up in TensorFlow warns of deprecated ones (on its logger:
+  tf.GraphKeys.VARIABLES): nothing the user's report should show."""
+  logger = logging.getLogger('tensorflow')
+  level = logger.level
+  logger.setLevel(logging.ERROR)
+  try:
+    with warnings.catch_warnings():
+      warnings.simplefilter('ignore')
+      yield
+  finally:
+    logger.setLevel(level)
+
+
 def _resolves(obj, dotted):
   for part in dotted.split('.'):
     try:
@@ -232,8 +250,7 @@ def _tf_spelling(home):
   for prefix in ('compat.v1.', 'compat.v2.'):
     if bare.startswith(prefix):
       bare = bare[len(prefix):]
-  with warnings.catch_warnings():
-    warnings.simplefilter('ignore')
+  with _quiet_lookups():
     for candidate in (path, bare, 'compat.v1.' + bare, 'compat.v2.' + bare):
       if _resolves(tf, candidate) and _resolves(tf.compat.v1, candidate):
         return candidate
@@ -357,8 +374,7 @@ def _api_of(dotted):
   except Exception:  # pylint: disable=broad-except
     return None
 
-  with warnings.catch_warnings():
-    warnings.simplefilter('ignore')
+  with _quiet_lookups():
     in_v2, in_v1 = _resolves(tf, dotted), _resolves(tf.compat.v1, dotted)
   return {(True, True): 'both', (True, False): 'v2',
           (False, True): 'v1'}.get((in_v2, in_v1))
@@ -387,6 +403,9 @@ class _Imports(cst.CSTVisitor):
     self.v2_aliases = set()  # the `as tf` of `import tensorflow as tf`
     self.contrib_compat = set()  # `import contrib_compat[.slim]` present
 
+  def on_visit(self, node):
+    return statements.holds_statements(node) and super().on_visit(node)
+
   def visit_Import(self, node):
     for alias in node.names:
       name = _name_of(alias.name)
@@ -413,15 +432,19 @@ class _Imports(cst.CSTVisitor):
 
 
 class _ContribRewriter(cst.CSTTransformer):
-  """Pass 1: tf.contrib references -> contrib_compat / tf_slim."""
+  """Pass 1: tf.contrib references -> contrib_compat / tf_slim.
 
-  METADATA_DEPENDENCIES = (metadata.PositionProvider,)
+  It visits only the statements that name `contrib` or a name bound to
+  tf.contrib.framework (the others have nothing for it), as paired with
+  the module's `ast` tree by statements.pair.
+  """
 
-  def __init__(self, imports, module_index):
+  def __init__(self, imports, module_index, module, tree):
     super().__init__()
     self._roots = imports.v1 | imports.v2
-    self._v2 = imports.v2
     self.index = module_index
+    self._statements = statements.pair(module, tree)
+    self._lines = statements.Lines(module)
     self._pending = {}  # original node -> replacement
     # `from <implementation package> import a, b` whose names now live in
     # different modules: original ImportFrom -> [(module, kind, names)].
@@ -431,17 +454,29 @@ class _ContribRewriter(cst.CSTTransformer):
     self.counts = collections.Counter()
     self.notes = []
     self.uses_contrib = False
-    self.uses_tf1 = False
     # The module a rewritten `contrib_compat.x` reference needs imported:
     # contrib_compat.slim is no attribute of contrib_compat until imported.
     self.needs_import = None
     # Code now importing tf_slim's modules (tf_slim.nets, ...) needs them to
     # build with this package's batch_norm: tf_slim's own fails on TF 2.13+.
     self.needs_repair = False
-    self.v2_only = []  # (line, 'tf.x') that tf.compat.v1 lacks
+
+  def on_visit(self, node):
+    twin = self._statements.get(node)
+    if twin is not None:
+      if not (statements.names_contrib(twin) or self.framework_names and
+              statements.names_any(twin, self.framework_names)):
+        return False
+      self._lines.enter(node, twin)
+    return super().on_visit(node)
+
+  def on_leave(self, original_node, updated_node):
+    updated = super().on_leave(original_node, updated_node)
+    self._lines.leave(original_node)
+    return updated
 
   def _line(self, node):
-    return self.get_metadata(metadata.PositionProvider, node).start.line
+    return self._lines.line(node)
 
   def _note(self, node, contrib_name, advice=None):
     replacement = (replacements.replacement_for(contrib_name)
@@ -485,12 +520,8 @@ class _ContribRewriter(cst.CSTTransformer):
         self._note(node, '.'.join(parts[2:]))
       else:
         self._pending[node] = self._rewritten(node, target, kind)
-    elif parts[0] in self._v2:
-      api = _chain_api(parts[1:])
-      self.uses_tf1 |= api == 'v1'
-      if api == 'v2':
-        self.v2_only.append((self._line(node), '.'.join(parts)))
-    # A pure chain has nothing below it to rewrite.
+    # A pure chain has nothing below it to rewrite. (TF1 and TF 2-only
+    # names are found by _tf1_uses, on the `ast` tree.)
     return False
 
   def leave_Attribute(self, original_node, updated_node):
@@ -896,6 +927,9 @@ class _ImportFixer(cst.CSTTransformer):
     self._add_repair = add_repair
     self.counts = collections.Counter()
 
+  def on_visit(self, node):
+    return statements.holds_statements(node) and super().on_visit(node)
+
   def _fix(self, body):
     if not self._switch:
       return body
@@ -985,8 +1019,9 @@ def _tensorflow_aliases(trees):
 def _tf1_uses(trees, roots):
   """Per module: (uses TF1-only API?, [(line, 'tf.x') that only TF 2 has]).
 
-  The `ast` twin of what _ContribRewriter.visit_Attribute learns, for files
-  without `contrib`, which need no concrete syntax tree to find it out.
+  Found on Python's own parse trees: the libcst pass does not visit the
+  statements without `contrib`, and files without it are not given to
+  libcst at all unless they change.
   """
   found = []
   for tree in trees:
@@ -1006,8 +1041,11 @@ def _tf1_uses(trees, roots):
       api = _chain_api(parts[::-1])
       uses_tf1 |= api == 'v1'
       if api == 'v2':
-        v2_only.append((node.lineno, '.'.join([root.id] + parts[::-1])))
-    found.append((uses_tf1, v2_only))
+        v2_only.append((node.lineno, node.col_offset,
+                        '.'.join([root.id] + parts[::-1])))
+    # In the order of the source, as libcst would visit them.
+    found.append((uses_tf1, [(line, name) for line, _, name in
+                             sorted(v2_only)]))
   return found
 
 
@@ -1088,23 +1126,24 @@ def rewrite_sources(sources):
   imports = _Imports()
   for module in modules:
     module.visit(imports)
-  rewriters = [_ContribRewriter(imports, i) for i in range(len(modules))]
-  # No copy: each parsed module is used only through its wrapper.
-  modules = [metadata.MetadataWrapper(m, unsafe_skip_copy=True).visit(r)
-             for m, r in zip(modules, rewriters)]
+  rewriters = [_ContribRewriter(imports, i, m, t)
+               for i, (m, t) in enumerate(zip(modules, trees))]
+  modules = [m.visit(r) for m, r in zip(modules, rewriters)]
   counts = collections.Counter()
   notes = []
   for r in rewriters:
     counts.update(r.counts)
     notes.extend(r.notes)
 
-  tf1 = any(r.uses_contrib or r.uses_tf1 for r in rewriters)
+  uses = _tf1_uses(trees, imports.v2)
+  tf1 = any(r.uses_contrib for r in rewriters) or any(
+      uses_tf1 for uses_tf1, _ in uses)
   # Files already on tf.compat.v1 are left on it, as they are.
   switch = bool(tf1 and imports.v2_aliases and not imports.v1)
   if switch:
-    v2_only = [(r, line, name) for r in rewriters for line, name in r.v2_only]
-    for r, line, name in v2_only:
-      notes.append(_v2_only_note(r.index, line, name))
+    v2_only = [_v2_only_note(i, line, name)
+               for i, (_, names) in enumerate(uses) for line, name in names]
+    notes.extend(v2_only)
     switch = not v2_only
   target = None
   needed = {r.needs_import for r in rewriters} - {None}

@@ -1,4 +1,7 @@
 """Tests for contrib_compat/variables.py."""
+import functools
+import inspect
+
 import pytest
 import tensorflow.compat.v1 as tf
 
@@ -74,3 +77,24 @@ def test_add_to_collections_accepts_a_getters_tensor(graph):
   t = tf.cast(tf.get_variable('w', shape=[1]), tf.float16)
   variables.add_variable_to_collections(t, ['c'], 'weights')
   assert tf.get_collection('c') == [t]
+
+
+def test_layer_getter_makes_model_variables_renamed_without_constraint(graph):
+  getter = variables.layer_variable_getter({'bias': 'biases'})
+  with tf.variable_scope('layer', custom_getter=getter):
+    bias = tf.get_variable('bias', [2], constraint=lambda v: v)
+  assert bias.op.name == 'layer/biases'
+  assert bias in tf.get_collection(tf.GraphKeys.MODEL_VARIABLES)
+  # TF1's getter dropped the constraint (its **_ took it).
+  assert bias.constraint is None
+
+
+def test_layer_getter_is_cheap_for_get_variable_to_inspect():
+  # get_variable inspects a custom getter on every call: whether it names
+  # `constraint`, else whether it has **kwargs. This getter answers the
+  # first question, from a signature computed once.
+  getter = variables.layer_variable_getter()
+  assert isinstance(getter, functools.partial)
+  assert 'constraint' in inspect.getfullargspec(getter.func).args
+  assert getter.func.__signature__ == inspect.signature(
+      getter.func, follow_wrapped=False)

@@ -3,6 +3,7 @@
 Nothing here looks at a timing; the checks are on what the benchmarks build
 and write (node counts, tables, the chart, the README markers).
 """
+import collections
 import importlib.machinery
 import importlib.util
 import warnings
@@ -301,3 +302,35 @@ def test_ckpt_benchmark_measures_convert_and_copy(tmp_path):
   assert report['rss']['convert'] > report['rss']['copy'] > 0
   assert 'convert / copy' in ckpt.markdown(report)
   assert list((tmp_path / 'work').iterdir()) == []  # its own files only
+
+
+def test_interleave_varies_what_runs_before_each_entry():
+  # A fixed rotation gave each entry the same predecessor every round, and
+  # what ran just before (the other process) moved the measurement.
+  from benchmarks import oracle  # pylint: disable=g-import-not-at-top
+
+  class Recorder(object):
+    order = []
+
+    def make(self, spec, **kwargs):
+      return spec
+
+    def time(self, handle, calls, clock='wall'):
+      if calls:  # not the warm-up
+        self.order.append(handle)
+      return 1.0
+
+  runner = Recorder()
+  entries = {label: (runner, label, {}) for label in 'abcd'}
+  oracle.interleave(entries, rounds=40, calls=1, warmup=0)
+  timed = runner.order
+  assert sorted(timed) == sorted('abcd' * 40)
+  for label in 'abcd':
+    before = collections.Counter(timed[i - 1] for i in range(1, len(timed))
+                                 if timed[i] == label)
+    # A rotation gives 3 rounds in 4 the same predecessor.
+    assert max(before.values()) <= 0.6 * sum(before.values()), (label, before)
+  # Seeded: the same order again.
+  runner.order = []
+  oracle.interleave(entries, rounds=40, calls=1, warmup=0)
+  assert runner.order == timed

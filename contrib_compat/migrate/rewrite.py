@@ -3,12 +3,16 @@
 A file is one or more modules: a `.py` file is one, a notebook has one per
 code cell, and its cells share their imports. Rewriting takes two passes
 because the import changes depend on the whole file: the first rewrites
-`tf.contrib` references and learns whether the file is TF1 code, the second
-moves `import tensorflow as tf` to `tf.compat.v1` and adds
-`import contrib_compat` where a rewritten reference needs that name.
+`tf.contrib` references, the second moves `import tensorflow as tf` to
+`tf.compat.v1` (where the file is TF1 code) and adds `import contrib_compat`
+where a rewritten reference needs that name.
 
 libcst keeps every byte it is not asked to change (comments, blank lines,
 line endings, the encoding), which is why it is used instead of regexes.
+Python's own `ast` tree, parsed first to check the source, answers what
+needs no concrete syntax: whether a file uses TF1-only names, whether it
+needs libcst at all, and which statements each pass must visit
+(statements.py).
 """
 import ast
 import collections

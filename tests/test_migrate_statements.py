@@ -119,6 +119,13 @@ def test_trees_that_disagree_pair_nothing_and_lines_stay_right():
   source = 'import tensorflow as tf\n\nx = tf.contrib.a\n'
   module = cst.parse_module(source)
   assert statements.pair(module, ast.parse('x = 1\n')) == {}
+  # As many statements, of other kinds.
+  assert statements.pair(module, ast.parse('del x\n\nx = 1\n')) == {}
+  assert statements.pair(cst.parse_module('if x:\n  pass\n'),
+                         ast.parse('while x:\n  pass\n')) == {}
+  # Same kinds, ast's `async` spelled as libcst's, `del` as `Delete`.
+  for same in ('async def f():\n  pass\n', 'del x\n'):
+    assert statements.pair(cst.parse_module(same), ast.parse(same))
   checker = _LinesChecker(module, ast.parse('x = 1\n'))
   module.visit(checker)
   assert checker.checked and not checker.wrong

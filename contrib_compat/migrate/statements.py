@@ -26,8 +26,9 @@ STATEMENT_HOLDERS = tuple(
         'Module', 'BaseCompoundStatement', 'BaseSuite', 'SimpleStatementLine',
         'Else', 'Finally', 'ExceptHandler', 'ExceptStarHandler', 'MatchCase',
         'Import', 'ImportFrom') if hasattr(cst, name))
-_WITH_BODIES = {cst.ClassDef: ast.ClassDef,
-                cst.FunctionDef: (ast.FunctionDef, ast.AsyncFunctionDef)}
+# Where libcst's statement class names differ from ast's (after ast's
+# `Async` prefix is dropped: libcst marks `async` with an attribute).
+_AST_NAMES = {'Del': 'Delete'}
 
 
 def holds_statements(node):
@@ -51,19 +52,24 @@ def _pair(cst_body, ast_body, pairs):
   ast_statements = iter(ast_body)
   for statement in cst_body:
     if isinstance(statement, cst.SimpleStatementLine):
-      small = [next(ast_statements) for _ in statement.body]
+      small = [_twin(s, next(ast_statements)) for s in statement.body]
       pairs[statement] = _Line(small)
       continue
-    twin = next(ast_statements)
-    for cst_type, ast_type in _WITH_BODIES.items():
-      if isinstance(statement, cst_type):
-        if not isinstance(twin, ast_type):
-          raise TypeError(twin)
-        if isinstance(statement.body, cst.IndentedBlock):
-          _pair(statement.body.body, twin.body, pairs)
+    twin = _twin(statement, next(ast_statements))
+    if isinstance(statement, (cst.ClassDef, cst.FunctionDef)) and isinstance(
+        statement.body, cst.IndentedBlock):
+      _pair(statement.body.body, twin.body, pairs)
     pairs[statement] = _Line([twin])
   if next(ast_statements, None) is not None:
     raise TypeError('more ast statements')
+
+
+def _twin(statement, twin):
+  """`twin`, after checking that it is the same kind of statement."""
+  name = type(statement).__name__
+  if type(twin).__name__.replace('Async', '', 1) != _AST_NAMES.get(name, name):
+    raise TypeError('%s paired with %s' % (name, type(twin).__name__))
+  return twin
 
 
 class _Line(object):

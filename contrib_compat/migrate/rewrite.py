@@ -1053,9 +1053,11 @@ def _tf1_uses(trees, roots):
   return found
 
 
-def _v2_only_note(index, line, name):
-  return Note(index, line, name, 'not in tf.compat.v1, so `import tensorflow '
-              'as tf` was kept; move the file to tf.compat.v1 by hand')
+def _v2_only_notes(uses):
+  """Notes for _tf1_uses' TF 2-only names, which keep a file off compat.v1."""
+  return [Note(i, line, name, 'not in tf.compat.v1, so `import tensorflow '
+               'as tf` was kept; move the file to tf.compat.v1 by hand')
+          for i, (_, names) in enumerate(uses) for line, name in names]
 
 
 def _checked(index, source, out):
@@ -1093,8 +1095,7 @@ def _switch_only(trees, sources):
   uses = _tf1_uses(trees, roots)
   if not any(uses_tf1 for uses_tf1, _ in uses):
     return unchanged
-  v2_only = [_v2_only_note(i, line, name)
-             for i, (_, names) in enumerate(uses) for line, name in names]
+  v2_only = _v2_only_notes(uses)
   if v2_only:
     return Result(list(sources), collections.Counter(), v2_only)
   counts = collections.Counter()
@@ -1139,16 +1140,16 @@ def rewrite_sources(sources):
     counts.update(r.counts)
     notes.extend(r.notes)
 
-  uses = _tf1_uses(trees, imports.v2)
-  tf1 = any(r.uses_contrib for r in rewriters) or any(
-      uses_tf1 for uses_tf1, _ in uses)
-  # Files already on tf.compat.v1 are left on it, as they are.
-  switch = bool(tf1 and imports.v2_aliases and not imports.v1)
-  if switch:
-    v2_only = [_v2_only_note(i, line, name)
-               for i, (_, names) in enumerate(uses) for line, name in names]
-    notes.extend(v2_only)
-    switch = not v2_only
+  # Files already on tf.compat.v1 are left on it, as they are; only the
+  # others need _tf1_uses (a walk of every name chain).
+  switch = False
+  if imports.v2_aliases and not imports.v1:
+    uses = _tf1_uses(trees, imports.v2)
+    if any(r.uses_contrib for r in rewriters) or any(
+        uses_tf1 for uses_tf1, _ in uses):
+      v2_only = _v2_only_notes(uses)
+      notes.extend(v2_only)
+      switch = not v2_only
   target = None
   needed = {r.needs_import for r in rewriters} - {None}
   repair = (any(r.needs_repair for r in rewriters) and

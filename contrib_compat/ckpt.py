@@ -52,8 +52,7 @@ class CkptError(Exception):
 
 def _tf():
   # Imported on use so that `--help` and argument errors stay instant.
-  import tensorflow  # pylint: disable=g-import-not-at-top
-  return tensorflow
+  return cli.import_tensorflow()
 
 
 # --------------------------------------------------------------------------
@@ -627,6 +626,12 @@ def main(argv=None, out=None):
     return args.run(args, out)
   except CkptError as e:
     sys.stderr.write('contrib-compat-ckpt %s: error: %s\n' % (args.command, e))
+    return 2
+  except ModuleNotFoundError as e:
+    message = cli.missing_tensorflow('contrib-compat-ckpt', e)
+    if message is None:
+      raise
+    sys.stderr.write(message)
     return 2
   except BrokenPipeError:
     # `inspect CKPT | head`: the reader left; end quietly, as `cat` would.

@@ -4,13 +4,45 @@ TensorFlow's C++ runtime prints start-up lines (oneDNN, cpu_feature_guard)
 on stderr when it loads; for a tool's user they are noise. The tools import
 TensorFlow only once their arguments are parsed (so `--help` and
 `--version` never load it), and before that `quiet_tensorflow` sets
-`TF_CPP_MIN_LOG_LEVEL=2` unless the user set it or passed `-v`. Importing
-the library itself changes no logging.
+`TF_CPP_MIN_LOG_LEVEL=2` unless the user set it or passed `-v`.
+
+`TF_CPP_MIN_LOG_LEVEL` alone is not enough: the oneDNN notice ("oneDNN
+custom operations are on") is printed before absl logging starts, so no
+setting hides it. `import_tensorflow` therefore imports TensorFlow with file
+descriptor 2 sent to a temporary file and writes back what it caught, less
+the log lines below the severity asked for. Everything else (a Python
+warning, an error, a traceback) comes through. Importing the library itself
+changes no logging.
 """
 import argparse
+import contextlib
 import os
+import re
+import sys
+import tempfile
 
 from contrib_compat import __version__
+
+# A glog-style line as TensorFlow's C++ runtime writes it:
+# `I0000 00:00:1796353238.414508    2414 port.cc:153] oneDNN custom ...`.
+_GLOG_LINE = re.compile(r'^([IWEF])\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] ')
+_SEVERITY = {'I': 0, 'W': 1, 'E': 2, 'F': 3}
+# absl's own notice that logging has not started, and the second line of
+# cpu_feature_guard's message: start-up noise at INFO level.
+_INFO_NOISE = ('WARNING: All log messages before absl::InitializeLog() is '
+               'called are written to STDERR',
+               'To enable the following instructions:')
+
+def missing_tensorflow(prog, error):
+  """One line for a tool that needs TensorFlow and cannot import it, or None.
+
+  `error` is the ImportError caught; None when it is about another module
+  (that one is a real bug and keeps its traceback).
+  """
+  if getattr(error, 'name', None) != 'tensorflow':
+    return None
+  return ("%s: TensorFlow is not installed: pip install 'contrib-compat[cpu]'"
+          " (or tensorflow-cpu, or tensorflow[and-cuda] for a GPU)\n" % prog)
 
 
 def add_common_arguments(parser, subcommand=False):
@@ -33,3 +65,72 @@ def quiet_tensorflow(verbose=False):
   """
   if not verbose:
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+
+def min_log_level():
+  """The `TF_CPP_MIN_LOG_LEVEL` in effect (0 when unset or unreadable)."""
+  try:
+    return int(os.environ.get('TF_CPP_MIN_LOG_LEVEL', '0'))
+  except ValueError:
+    return 0
+
+
+def import_tensorflow(hide_below=None):
+  """Imports and returns `tensorflow`, hiding its start-up lines.
+
+  Args:
+    hide_below: start-up lines of a lower severity (0 INFO, 1 WARNING,
+      2 ERROR, 3 FATAL) are dropped; default `TF_CPP_MIN_LOG_LEVEL`, which
+      is what that setting would have done had absl logging been running.
+      0 hides nothing.
+
+  Returns:
+    The `tensorflow` module.
+
+  Raises:
+    ModuleNotFoundError: as `import tensorflow` does (see
+      `missing_tensorflow` for the message a tool prints).
+  """
+  if 'tensorflow' in sys.modules:
+    return sys.modules['tensorflow']
+  hide_below = min_log_level() if hide_below is None else hide_below
+  if hide_below <= 0:
+    import tensorflow  # pylint: disable=g-import-not-at-top
+  else:
+    with _stderr_filtered(hide_below):
+      import tensorflow  # pylint: disable=g-import-not-at-top
+  return tensorflow
+
+
+@contextlib.contextmanager
+def _stderr_filtered(hide_below):
+  """File descriptor 2 goes to a file; what it caught comes back filtered."""
+  sys.stderr.flush()
+  saved = os.dup(2)
+  with tempfile.TemporaryFile() as caught:
+    os.dup2(caught.fileno(), 2)
+    try:
+      yield
+    finally:
+      sys.stderr.flush()
+      os.dup2(saved, 2)
+      os.close(saved)
+      caught.seek(0)
+      text = caught.read().decode('utf-8', 'replace')
+      kept = _drop_noise(text, hide_below)
+      if kept:
+        sys.stderr.write(kept)
+        sys.stderr.flush()
+
+
+def _drop_noise(text, hide_below):
+  """`text` without glog lines below `hide_below` and absl's INFO notices."""
+  kept = []
+  for line in text.splitlines(keepends=True):
+    match = _GLOG_LINE.match(line)
+    if match and _SEVERITY[match.group(1)] < hide_below:
+      continue
+    if line.startswith(_INFO_NOISE):
+      continue
+    kept.append(line)
+  return ''.join(kept)

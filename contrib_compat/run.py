@@ -14,6 +14,10 @@ program sees TensorFlow 1:
 
 The TF1 view covers every module the program imports after start-up (its own
 helper modules included), as in TF1 where there was only one `tensorflow`.
+
+TensorFlow's C++ start-up notices (oneDNN, cpu_feature_guard) are hidden
+while it loads; `-v` (before SCRIPT) shows them. Nothing else of its logging
+changes: the script sees TensorFlow's log lines as under `python SCRIPT`.
 """
 import logging
 import os
@@ -22,7 +26,9 @@ import sys
 import traceback
 import types
 
-_USAGE = 'usage: python -m contrib_compat.run SCRIPT [ARGS...]\n'
+from contrib_compat import cli
+
+_USAGE = 'usage: python -m contrib_compat.run [-v] SCRIPT [ARGS...]\n'
 
 
 class _Tf1Namespace(types.ModuleType):
@@ -56,9 +62,12 @@ class _Tf1Namespace(types.ModuleType):
     return sorted(set(dir(self._v1)) | {'compat', 'contrib'})
 
 
-def _prepare_tensorflow():
+def _prepare_tensorflow(verbose=False):
   """Installs the TF1 view; returns the `tensorflow` module it replaced."""
-  import tensorflow as real  # pylint: disable=g-import-not-at-top
+  # INFO start-up notices hidden, and more if the user's
+  # TF_CPP_MIN_LOG_LEVEL asks (it cannot reach them itself).
+  real = cli.import_tensorflow(
+      hide_below=0 if verbose else max(1, cli.min_log_level()))
   import tensorflow.compat.v1 as v1  # pylint: disable=g-import-not-at-top
   import contrib_compat  # pylint: disable=g-import-not-at-top
   # disable_v2_behavior() logs a deprecation warning about TF1 variables:
@@ -113,7 +122,7 @@ def main(argv=None):
   """Runs `argv[0]` (a script path) with `argv[1:]`; returns the exit status.
 
   Args:
-    argv: SCRIPT and its arguments; `sys.argv[1:]` by default.
+    argv: `[-v]` SCRIPT and its arguments; `sys.argv[1:]` by default.
 
   Returns:
     0 when the script ends normally, 1 after an uncaught exception (its
@@ -122,6 +131,9 @@ def main(argv=None):
     process exits with `n` exactly as under `python SCRIPT`.
   """
   argv = list(sys.argv[1:] if argv is None else argv)
+  verbose = bool(argv) and argv[0] in ('-v', '--verbose')
+  if verbose:
+    argv = argv[1:]
   if not argv:
     sys.stderr.write(_USAGE)
     return 2
@@ -138,7 +150,14 @@ def main(argv=None):
     sys.stderr.write('%s: %s %r\n%s' % (
         __spec__.name if __spec__ else 'run', problem, argv[0], _USAGE))
     return 2
-  _prepare_tensorflow()
+  try:
+    _prepare_tensorflow(verbose)
+  except ModuleNotFoundError as e:
+    message = cli.missing_tensorflow('contrib_compat.run', e)
+    if message is None:
+      raise
+    sys.stderr.write(message)
+    return 2
   sys.argv = argv
   # `python SCRIPT` puts the script's directory first on sys.path; `-m`
   # put the working directory there instead.

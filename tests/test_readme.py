@@ -1,6 +1,8 @@
 """The README's Quickstart is what CI runs, so its install steps are tested."""
+import os
 import re
 import subprocess
+import sys
 
 from tests.conftest import REPO
 
@@ -40,9 +42,14 @@ def test_ckpt_worked_example_runs_from_a_clone():
                      if not line.startswith('#'))
   expected = [line[2:] for line in block.splitlines()
               if line.startswith('# ') and line[2:].strip()]
+  # The console scripts sit beside this interpreter; a user whose venv is
+  # not activated has them there too, not on PATH.
+  path = os.pathsep.join([os.path.dirname(sys.executable),
+                          os.environ.get('PATH', '')])
   result = subprocess.run(['bash', '-euo', 'pipefail', '-c', script],
                           cwd=REPO, capture_output=True, text=True,
-                          check=False, timeout=300)
+                          check=False, timeout=300,
+                          env=dict(os.environ, PATH=path))
   assert result.returncode == 0, result.stderr
   lines = [line.rstrip() for line in result.stdout.splitlines()]
   for line in expected:

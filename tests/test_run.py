@@ -178,7 +178,7 @@ def test_sys_exit_with_a_message(tmp_path):
 def test_usage(tmp_path, args, status):
   result = _run(args, cwd=tmp_path)
   assert result.returncode == status
-  usage = 'usage: python -m contrib_compat.run SCRIPT [ARGS...]'
+  usage = 'usage: python -m contrib_compat.run [-v] SCRIPT [ARGS...]'
   # --help answers on stdout, errors on stderr, as python's own do.
   assert usage in (result.stdout if status == 0 else result.stderr)
   if args and args[0].endswith('.py'):

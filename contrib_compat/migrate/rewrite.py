@@ -25,6 +25,7 @@ import logging
 import re
 import warnings
 
+from contrib_compat import cli
 from contrib_compat import moved
 from contrib_compat import replacements
 
@@ -209,9 +210,19 @@ def _asked(question):
     try:
       return _ANSWERS[key]
     except KeyError:
+      _quiet_tensorflow_import()
       answer = _ANSWERS[key] = _LEARNED[key] = question(*args)
       return answer
   return ask
+
+
+def _quiet_tensorflow_import():
+  """Every question may load TensorFlow (contrib_compat and tf_slim import
+  it too): load it first, with its start-up lines hidden as the tool asked."""
+  try:
+    cli.import_tensorflow()
+  except Exception:  # pylint: disable=broad-except
+    pass  # the questions answer None without TensorFlow
 
 
 @contextlib.contextmanager

@@ -2,10 +2,19 @@
 
 Builds a small MobileNet-like stack the way TF1 code did (graph mode,
 `arg_scope` over `conv2d` / `separable_conv2d`, `batch_norm` as normalizer),
-trains two steps, saves a checkpoint, restores it into a fresh inference
-graph and checks that its outputs are the trained graph's own inference
-outputs, then prints the variables. The checkpoint lives in a temporary
-directory, removed at the end.
+trains two steps and saves a checkpoint. Then it restores that checkpoint
+twice and checks the outputs against the trained graph's own inference
+outputs:
+
+  * into a fresh copy of the same graph: bit-identical (same graph, same
+    kernels);
+  * into an inference-only graph (`is_training=False` as a Python bool, so
+    batch_norm has no `cond`): a different graph, which TensorFlow may fuse
+    differently (oneDNN does), so equal within float32 rounding; the demo
+    prints the difference it measured (see `contrib_compat.numerics`).
+
+Then it prints the variables. The checkpoint lives in a temporary directory,
+removed at the end.
 
 tf_slim's `conv2d` goes through a legacy Keras layer that warns "`layer.apply`
 is deprecated" on every call; that is tf_slim's business, not the user's, so
@@ -17,10 +26,23 @@ import tempfile
 import warnings
 
 import numpy as np
-import tensorflow.compat.v1 as tf
 
-import contrib_compat as cc
-from contrib_compat import slim
+from contrib_compat import cli
+
+try:
+  import tensorflow.compat.v1 as tf
+except ModuleNotFoundError as _error:
+  # `python -m contrib_compat.demo` without TensorFlow: one line, not a
+  # traceback.
+  _MESSAGE = cli.missing_tensorflow('contrib_compat.demo', _error)
+  if __name__ != '__main__' or _MESSAGE is None:
+    raise
+  sys.stderr.write(_MESSAGE)
+  sys.exit(2)
+
+import contrib_compat as cc  # pylint: disable=g-import-not-at-top
+from contrib_compat import numerics  # pylint: disable=g-import-not-at-top
+from contrib_compat import slim  # pylint: disable=g-import-not-at-top
 
 
 def build(images, is_training):
@@ -51,29 +73,51 @@ def _demo(out):
   with tempfile.TemporaryDirectory(prefix='contrib_compat_demo_') as workdir:
     ckpt = os.path.join(workdir, 'model.ckpt')
     trained, variables = _train(images, labels, ckpt)
-    with tf.Graph().as_default():
-      x = tf.placeholder(tf.float32, images.shape)
-      logits = build(x, is_training=False)
-      with tf.Session() as sess:
-        tf.train.Saver().restore(sess, ckpt)
-        restored = sess.run(logits, {x: images})
-  if not np.array_equal(restored, trained):
-    raise SystemExit('restored outputs differ from the trained graph\'s')
+    same = _restore(images, ckpt, training_graph=True)
+    inference = _restore(images, ckpt, training_graph=False)
+  try:
+    numerics.same_graph(same, trained, 'restored outputs')
+    difference = numerics.different_graphs(
+        inference, trained, 'inference-graph outputs')
+  except AssertionError as e:
+    raise SystemExit('contrib_compat.demo: %s' % e) from None
 
   model = [v for v in variables if 'Momentum' not in v[0]]
   out.write('%-45s %-16s %s\n' % ('variable', 'shape', 'dtype'))
   for name, shape, dtype in model:
     out.write('%-45s %-16s %s\n' % (name, shape, dtype))
   out.write('%d model variables (%d with optimizer slots); checkpoint '
-            'restored into a fresh graph, outputs identical to the trained '
-            'graph\'s.\n' % (len(model), len(variables)))
+            'restored into a fresh copy of the graph: outputs identical to '
+            'the trained graph\'s; into an inference-only graph: max |diff| '
+            '%.2g (float32 rounding allows %.2g).\n'
+            % (len(model), len(variables), difference,
+               numerics.float32_tolerance(trained)))
+
+
+def _inputs(shape):
+  """The images placeholder and the is_training the training graph uses."""
+  x = tf.placeholder(tf.float32, shape)
+  return x, tf.placeholder_with_default(True, [])
+
+
+def _restore(images, ckpt, training_graph):
+  """Inference outputs of a fresh graph restored from `ckpt`.
+
+  With `training_graph`, the graph is built exactly as `_train` built it
+  (is_training fed False); otherwise with `is_training=False`.
+  """
+  with tf.Graph().as_default():
+    x, is_training = _inputs(images.shape)
+    logits = build(x, is_training=is_training if training_graph else False)
+    with tf.Session() as sess:
+      tf.train.Saver().restore(sess, ckpt)
+      return sess.run(logits, {x: images, is_training: False})
 
 
 def _train(images, labels, ckpt):
   """Trains two steps and saves; the trained graph's inference outputs."""
   with tf.Graph().as_default():
-    x = tf.placeholder(tf.float32, images.shape)
-    is_training = tf.placeholder_with_default(True, [])
+    x, is_training = _inputs(images.shape)
     logits = build(x, is_training=is_training)
     loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
     with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):

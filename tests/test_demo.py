@@ -20,6 +20,7 @@ def test_demo_trains_saves_restores_and_summarizes():
   assert 'Conv2d_1_depthwise/BatchNorm/moving_mean' in text
   assert 'Logits/pointwise_weights' in text
   assert "outputs identical to the trained graph's" in text
+  assert 'into an inference-only graph: max |diff|' in text
   assert not [w for w in caught if 'layer.apply' in str(w.message)]
   after = set(glob.glob(os.path.join(tempfile.gettempdir(),
                                      'contrib_compat_demo_*')))

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from contrib_compat import numerics
 import contrib_compat as cc
 from contrib_compat import slim
 from contrib_compat.models import mobilenet_v2
@@ -136,7 +137,9 @@ def test_trains_updates_moving_averages_saves_and_restores(name, tmp_path):
   assert all(np.array_equal(restored_moving[v.op.name], a)
              for v, a in zip(moving, after))
   assert outputs.shape == (TRAIN_SHAPE[0], NUM_CLASSES)
-  np.testing.assert_array_equal(outputs, expected)
+  # The eval copy inside the training graph and this fresh graph are two
+  # graphs, which Grappler may fuse differently (oneDNN does).
+  numerics.different_graphs(outputs, expected)
 
   # The same checkpoint through the TF 2 bridge, eagerly.
   module = cc.Tf1Module(

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from contrib_compat import numerics
 from contrib_compat import slim
 from contrib_compat.models import mobilenet_v1
 from tests.conformance import generate_mobilenet_v1_golden as golden_gen
@@ -95,7 +96,9 @@ def test_trains_updates_moving_averages_and_round_trips(graph, tmp_path):
     with tf.Session() as sess:
       tf.train.Saver().restore(sess, path)
       restored = sess.run(restored_logits, {images: x})
-  np.testing.assert_array_equal(restored, eval_out)
+  # Two graphs (the training graph's eval copy, a fresh one): float32
+  # rounding apart where oneDNN fuses them differently.
+  numerics.different_graphs(restored, eval_out)
 
 
 def test_is_training_tensor_switches_batch_norm_and_dropout(graph):

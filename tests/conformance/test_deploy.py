@@ -20,6 +20,7 @@ import pytest
 import tensorflow as tf
 import tensorflow.compat.v1 as tf1
 
+from contrib_compat import numerics
 import contrib_compat as cc
 from contrib_compat import slim
 from tests.conformance import _graph_utils
@@ -147,7 +148,8 @@ FEEDS = _images(16, seed=1)
 def test_frozen_graph_gives_the_live_outputs(frozen):
   graph_def, live = frozen
   assert not {n.op for n in graph_def.node} & {'VariableV2', 'VarHandleOp'}
-  np.testing.assert_array_equal(_run_graph_def(graph_def, FEEDS), live)
+  # Constants in place of variables: another graph (oneDNN may fuse it).
+  numerics.different_graphs(_run_graph_def(graph_def, FEEDS), live)
 
 
 def test_freeze_graph_flow_from_graph_def_and_checkpoint(trained, frozen):
@@ -164,7 +166,7 @@ def test_freeze_graph_flow_from_graph_def_and_checkpoint(trained, frozen):
     saver.restore(sess, trained)
     refrozen = tf1.graph_util.convert_variables_to_constants(
         sess, graph_def, ['output'])
-  np.testing.assert_array_equal(_run_graph_def(refrozen, FEEDS), live)
+  numerics.different_graphs(_run_graph_def(refrozen, FEEDS), live)
 
 
 def test_tflite_float_from_session_folds_batch_norm(trained, frozen):

@@ -26,6 +26,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim
 
+from contrib_compat import numerics
 import contrib_compat as cc
 from tests.conftest import DATA
 from tests.conftest import TF113_FIXTURE
@@ -198,7 +199,8 @@ def test_ds_cnn_outputs_match_the_tf1_graph(ds_cnn):
 
   want = run(theirs)
   got = run(ours)
-  np.testing.assert_array_equal(got, want)
+  # TF 1.4's FusedBatchNorm graph and ours (V3): two graphs.
+  numerics.different_graphs(got, want)
   # The trained weights make a real, not a degenerate, prediction.
   assert want.max(axis=1).min() > 0.2
 

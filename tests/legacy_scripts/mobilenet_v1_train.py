@@ -116,7 +116,10 @@ def main(argv):
     with tf.Session() as sess:
       restorer.restore(sess, path)
       restored = sess.run(eval_logits, feed_dict={images: eval_images})
-  if not np.array_equal(expected, restored):
+  # The training graph's eval branch and a fresh graph: two graphs, so
+  # float32 rounding apart where oneDNN fuses them differently.
+  tolerance = 64 * np.finfo(np.float32).eps * np.max(np.abs(expected))
+  if not np.max(np.abs(expected - restored)) <= tolerance:
     raise RuntimeError('restored outputs differ: %s vs %s'
                        % (expected, restored))
   print('OK %.6f' % loss)

@@ -130,7 +130,10 @@ def main(argv):
     with tf.Session() as sess:
       tf.train.Saver().restore(sess, save_path)
       restored = sess.run(eval_logits, {images: eval_images})
-  np.testing.assert_array_equal(expected, restored)
+  # Two graphs: float32 rounding apart where oneDNN fuses them differently.
+  np.testing.assert_allclose(
+      restored, expected, rtol=0,
+      atol=64 * np.finfo(np.float32).eps * np.max(np.abs(expected)))
   print('OK %.6f' % loss)
   return 0
 

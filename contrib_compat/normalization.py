@@ -67,6 +67,74 @@ def _colocate(var):
   return tf.get_default_graph().colocate_with(var)
 
 
+# TF 1.x's tf.nn.fused_batch_norm raised epsilon to cuDNN's minimum on every
+# device; TF 2's does not, so a TF1 graph had 1.001e-05 where the user gave
+# 1e-05 (or less), and its checkpoints were trained with that.
+_FUSED_MIN_EPSILON = 1.001e-5
+
+
+def _fused_batch_norm(inputs, gamma, beta, epsilon, data_format, mean=None,
+                      variance=None):
+  """tf.nn.fused_batch_norm as TF 1.x built it; inference when given moments."""
+  epsilon = max(epsilon, _FUSED_MIN_EPSILON)
+  if mean is None:
+    return tf.nn.fused_batch_norm(inputs, gamma, beta, epsilon=epsilon,
+                                  data_format=data_format)
+  return tf.nn.fused_batch_norm(inputs, gamma, beta, mean=mean,
+                                variance=variance, epsilon=epsilon,
+                                is_training=False, data_format=data_format)
+
+
+def _ones_like(tensor):
+  """TF1's `ones_like`: a `Shape` constant (or op) filled with ones.
+
+  TF 2's builds `ones_like/Shape/shape_as_tensor` where TF1 had
+  `ones_like/Shape`.
+  """
+  with tf.name_scope(None, 'ones_like', [tensor]) as scope:
+    if tensor.shape.is_fully_defined():
+      shape = tf.constant(tensor.shape.as_list(), tf.int32, name='Shape')
+    else:
+      shape = tf.shape(tensor, name='Shape')
+    ones = tf.fill(shape, tf.constant(1, tensor.dtype.base_dtype), name=scope)
+  ones.set_shape(tensor.shape)
+  return ones
+
+
+def _weighted_moments(x, axes, frequency_weights, keepdims):
+  """Weighted mean and variance, node for node as TF 1.15's nn built them.
+
+  TF 2 divides with `div_no_nan`; TF 1.15 multiplied by the reciprocal of the
+  summed weights (`inv_weight_sum`), which is what TF1 checkpoints saw.
+  """
+  with tf.name_scope(None, 'weighted_moments', [x, frequency_weights, axes]):
+    x = tf.convert_to_tensor(x, name='x')
+    frequency_weights = tf.convert_to_tensor(frequency_weights,
+                                             name='frequency_weights')
+    half = x.dtype == tf.float16
+    if half:
+      x = tf.cast(x, tf.float32)
+    if frequency_weights.dtype != x.dtype:
+      frequency_weights = tf.cast(frequency_weights, x.dtype)
+    weighted_sum = tf.reduce_sum(frequency_weights * x, axes, keepdims=True,
+                                 name='weighted_input_sum')
+    total_weight = tf.reduce_sum(frequency_weights + tf.zeros_like(x), axes,
+                                 keepdims=True, name='sum_of_weights')
+    inverse = tf.reciprocal(total_weight, name='inv_weight_sum')
+    mean = tf.multiply(weighted_sum, inverse)
+    distsq = tf.reduce_sum(
+        frequency_weights * tf.squared_difference(x, mean), axes,
+        keepdims=True, name='weighted_distsq')
+    variance = tf.multiply(distsq, inverse)
+    if not keepdims:
+      mean = tf.squeeze(mean, axis=axes)
+      variance = tf.squeeze(variance, axis=axes)
+    if half:
+      mean = tf.cast(mean, tf.float16)
+      variance = tf.cast(variance, tf.float16)
+  return mean, variance
+
+
 def _update_op(update):
   """The op of an update; None when executing eagerly (it has already run)."""
   return None if tf.executing_eagerly() else update.op
@@ -202,54 +270,46 @@ def _moving_stats(initializers, shape, dtype, collections, renorm=False,
     if renorm:
       def stddev_init(*args, **init_kwargs):
         return tf.sqrt(var_init(*args, **init_kwargs))
-      for name, init in (('moving_stddev', stddev_init),
-                         ('renorm_mean', mean_init),
-                         ('renorm_stddev', stddev_init)):
-        made[name] = create(
-            name, shape=shape, dtype=dtype, initializer=init, trainable=False,
-            **kwargs)
+      # TF1's layer made each with the default strategy's
+      # colocate_vars_with: next to the variable it tracks.
+      for name, init, beside in (('moving_stddev', stddev_init,
+                                  'moving_variance'),
+                                 ('renorm_mean', mean_init, 'moving_mean'),
+                                 ('renorm_stddev', stddev_init,
+                                  'moving_stddev')):
+        with _colocate(made[beside]):
+          made[name] = create(
+              name, shape=shape, dtype=dtype, initializer=init,
+              trainable=False, **kwargs)
   return made
 
 
 def _scale_offset(center, scale, initializers, regularizers, shape, dtype,
                   trainable, collections, gamma_first,
-                  create=variables.model_variable):
-  """beta and gamma (None where disabled), in the creating path's order."""
+                  create=variables.model_variable, stand_ins=False):
+  """beta and gamma, in the creating path's order.
+
+  Where disabled: None, or with `stand_ins` (the fused kernels need both) a
+  constant 0 / 1 made in the variable's turn, as TF1 made it.
+  """
   made = {}
   order = ('gamma', 'beta') if gamma_first else ('beta', 'gamma')
   for name in order:
     if not (center if name == 'beta' else scale):
-      made[name] = None
+      made[name] = tf.constant(0.0 if name == 'beta' else 1.0, dtype=dtype,
+                               shape=shape) if stand_ins else None
       continue
     default = tf.zeros_initializer() if name == 'beta' else (
         tf.ones_initializer())
-    made[name] = _regularized_variable(
-        name, regularizers.get(name), shape=shape, dtype=dtype,
-        initializer=initializers.get(name, default), trainable=trainable,
+    # The layer path's losses are its Keras layer's; the others, get_variable's.
+    made[name] = variables.regularized_variable(
+        create, name, regularizers.get(name),
+        keras_name=name if create is _layer_weight else None, shape=shape,
+        dtype=dtype, initializer=initializers.get(name, default),
+        trainable=trainable,
         collections=variables.get_variable_collections(collections, name)
-        if collections is not False else None, create=create)
+        if collections is not False else None)
   return made['beta'], made['gamma']
-
-
-def _regularized_variable(name, regularizer, create=variables.model_variable,
-                          **kwargs):
-  """A model variable whose regularization loss is added when it is created.
-
-  TF1's get_variable added `regularizer(var)` under `<var>/Regularizer/`.
-  TF 2's get_variable defers it into a lazy tensor that also leaves nodes at
-  the graph root, so the loss is built here, with TF1's names.
-  """
-  count = len(tf.get_collection_ref(tf.GraphKeys.GLOBAL_VARIABLES))
-  var = create(name, **kwargs)
-  created = len(tf.get_collection_ref(tf.GraphKeys.GLOBAL_VARIABLES)) > count
-  if regularizer is not None and created:
-    # A PartitionedVariable (no public class to test for) iterates its parts.
-    for part in [var] if isinstance(var, tf2.Variable) else list(var):
-      with tf.name_scope(part.op.name + '/Regularizer/'):
-        loss = regularizer(part)
-      if loss is not None:
-        tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, loss)
-  return var
 
 
 @argscope.add_arg_scope
@@ -335,9 +395,7 @@ def batch_norm(inputs,
 
   Raises:
     ValueError: if `data_format` is neither 'NHWC' nor 'NCHW', `inputs` has an
-      unknown rank or channel dimension, `batch_weights` is given with
-      `fused=True` (TF 1.15 silently fell back to the unfused kernel), `renorm`
-      is combined with `batch_weights`, `updates_collections` or
+      unknown rank or channel dimension, `renorm` is combined with `batch_weights`, `updates_collections` or
       `zero_debias_moving_mean`, or `renorm_clipping` has unknown keys.
     TypeError: if `inputs` is not floating point or `is_training` is neither a
       bool nor a boolean tensor.
@@ -345,9 +403,6 @@ def batch_norm(inputs,
   if data_format not in (_NCHW, _NHWC):
     raise ValueError('data_format has to be either NCHW or NHWC. '
                      '(batch_norm got data_format=%r)' % (data_format,))
-  if fused and batch_weights is not None:
-    raise ValueError('batch_norm: `batch_weights` needs the unfused kernel; '
-                     'pass fused=None or fused=False, not fused=True')
   if renorm:
     renorm_clipping = dict(renorm_clipping or {})
     unknown = set(renorm_clipping) - {'rmax', 'rmin', 'dmax'}
@@ -418,21 +473,15 @@ def _slim_fused(inputs, decay, center, scale, epsilon, initializers,
   # float32 parameters whatever the input type: fp16 would lose precision.
   beta, gamma = _scale_offset(center, scale, initializers, regularizers,
                               [channels], tf.float32, trainable, collections,
-                              gamma_first=False)
-  if beta is None:
-    beta = tf.constant(0.0, dtype=tf.float32, shape=[channels])
-  if gamma is None:
-    gamma = tf.constant(1.0, dtype=tf.float32, shape=[channels])
+                              gamma_first=False, stand_ins=True)
   stats = _moving_stats(initializers, [channels], tf.float32, collections)
   moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
 
   outputs, mean, variance = _smart_cond(
       is_training,
-      lambda: tf.nn.fused_batch_norm(inputs, gamma, beta, epsilon=epsilon,
-                                     data_format=data_format),
-      lambda: tf.nn.fused_batch_norm(
-          inputs, gamma, beta, mean=moving_mean, variance=moving_variance,
-          epsilon=epsilon, is_training=False, data_format=data_format))
+      lambda: _fused_batch_norm(inputs, gamma, beta, epsilon, data_format),
+      lambda: _fused_batch_norm(inputs, gamma, beta, epsilon, data_format,
+                                moving_mean, moving_variance))
 
   def updates():
     return (_assign_moving_average(moving_mean, mean, decay, zero_debias),
@@ -453,11 +502,8 @@ def _slim_fused(inputs, decay, center, scale, epsilon, initializers,
   outputs.set_shape(inputs.shape)
 
   if original_shape.rank == 2:
-    dims = original_inputs.shape.as_list()
-    if dims.count(None) <= 1:
-      outputs = tf.reshape(outputs, [-1 if d is None else d for d in dims])
-    else:
-      outputs = tf.reshape(outputs, tf.shape(original_inputs))
+    # `Shape`: a constant when the shape is fully known, as in TF1.
+    outputs = tf.reshape(outputs, tf.shape(original_inputs))
   return outputs
 
 
@@ -468,19 +514,21 @@ def _layer(inputs, decay, center, scale, epsilon, initializers, regularizers,
   rank, axis, channels = _params_shape(inputs, data_format)
   dtype = inputs.dtype.base_dtype
   param_dtype = tf.float32 if dtype in (tf.float16, tf.bfloat16) else dtype
+  # TF 1.15's layer fused rank 4 only (TF 2's Keras added rank 5).
+  fused_kernel = (fused and rank == 4 and not renorm and
+                  adjustment is None and dtype in _FUSED_DTYPES)
   # The layer was built with collections=None and filed its variables
   # afterwards (reused ones too); `False` tells the helpers to skip them.
+  # Its build() made the fused kernel's stand-ins for absent gamma / beta.
   beta, gamma = _scale_offset(center, scale, initializers, regularizers,
                               [channels], param_dtype, trainable, False,
-                              gamma_first=True, create=_layer_weight)
+                              gamma_first=True, create=_layer_weight,
+                              stand_ins=fused_kernel)
   stats = _moving_stats(
       initializers, [channels], param_dtype, False, renorm=renorm,
       create=_layer_weight,
       synchronization=tf.VariableSynchronization.ON_READ,
       aggregation=tf.VariableAggregation.MEAN)
-  # TF 1.15's layer fused rank 4 only (TF 2's Keras added rank 5).
-  fused_kernel = (fused and rank == 4 and not renorm and
-                  adjustment is None and dtype in _FUSED_DTYPES)
   if fused_kernel:
     outputs, update_ops = _layer_fused(inputs, beta, gamma, stats, decay,
                                        epsilon, is_training, data_format,
@@ -490,44 +538,41 @@ def _layer(inputs, decay, center, scale, epsilon, initializers, regularizers,
         inputs, beta, gamma, stats, decay, epsilon, is_training, axis,
         channels, param_dtype, renorm, renorm_clipping, renorm_decay,
         adjustment)
-  # A layer that is not trainable reported no updates (TF1's Layer.updates).
+  # A layer that is not trainable reported no updates (TF1's Layer.updates),
+  # but TF1's layer looked the collection up all the same, which creates
+  # its (empty) key.
+  existing = tf.get_collection_ref(_UPDATE_OPS)
   if trainable:
-    existing = tf.get_collection_ref(_UPDATE_OPS)
     for op in update_ops:
       if op is not None and op not in existing:
         existing.append(op)
   for name in ('moving_mean', 'moving_variance'):
     variables.add_variable_to_collections(stats[name], collections, name)
-  for name, var in (('beta', beta), ('gamma', gamma)):
-    if var is not None:
+  for name, var, made in (('beta', beta, center), ('gamma', gamma, scale)):
+    if made:
       variables.add_variable_to_collections(var, collections, name)
   return outputs
 
 
 def _layer_fused(inputs, beta, gamma, stats, decay, epsilon, is_training,
                  data_format, channels, param_dtype):
-  """The Keras layer's fused kernel, node for node as TF 1.13-1.15 built it.
+  """The Keras layer's fused kernel, node for node as TF 1.15 built it.
 
-  Constants in TF1's creation order: gamma's stand-in before beta's, then
-  (training) the empty mean and variance `tf.nn.fused_batch_norm` makes when
-  given none, then the momentum -- `BatchNorm/Const`, `Const_1`, ... in real
-  TF1 graphs. TF 2's Keras instead fed the moving statistics to the kernel
-  in training; that graph is not the one TF1 checkpoints were trained with.
+  Constants in TF1's creation order: the stand-ins for absent gamma / beta
+  (made with the variables, by `_scale_offset`), then (training) the empty
+  mean and variance `tf.nn.fused_batch_norm` makes when given none, then the
+  momentum -- `BatchNorm/Const`, `Const_1`, ... in real TF1 graphs. TF 2's
+  Keras instead fed the moving statistics to the kernel in training; that
+  graph is not the one TF1 checkpoints were trained with.
   """
-  if gamma is None:
-    gamma = tf.constant(1.0, dtype=param_dtype, shape=[channels])
-  if beta is None:
-    beta = tf.constant(0.0, dtype=param_dtype, shape=[channels])
   moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
 
   def training():
-    return tf.nn.fused_batch_norm(inputs, gamma, beta, epsilon=epsilon,
-                                  data_format=data_format)
+    return _fused_batch_norm(inputs, gamma, beta, epsilon, data_format)
 
   def inference():
-    return tf.nn.fused_batch_norm(
-        inputs, gamma, beta, mean=moving_mean, variance=moving_variance,
-        epsilon=epsilon, is_training=False, data_format=data_format)
+    return _fused_batch_norm(inputs, gamma, beta, epsilon, data_format,
+                             moving_mean, moving_variance)
 
   outputs, mean, variance = _smart_cond(is_training, training, inference)
   training_value = _constant_value(is_training)
@@ -583,7 +628,7 @@ def _layer_unfused(inputs, beta, gamma, stats, decay, epsilon, is_training,
     if adjustment:
       adj_scale, adj_bias = adjustment(tf.shape(inputs))
       adj_scale = _smart_cond(is_training, lambda: adj_scale,
-                              lambda: tf.ones_like(adj_scale))
+                              lambda: _ones_like(adj_scale))
       adj_bias = _smart_cond(is_training, lambda: adj_bias,
                              lambda: tf.zeros_like(adj_bias))
       scale, offset = compose(adj_scale, adj_bias, scale, offset)
@@ -656,7 +701,7 @@ def _renorm_correction(stats, mean, variance, epsilon, is_training, clipping,
   if dmax is not None:
     d = tf.maximum(d, -dmax)
     d = tf.minimum(d, dmax)
-  r = _smart_cond(is_training, lambda: r, lambda: tf.ones_like(r))
+  r = _smart_cond(is_training, lambda: r, lambda: _ones_like(r))
   d = _smart_cond(is_training, lambda: d, lambda: tf.zeros_like(d))
 
   def update(var, value):
@@ -699,8 +744,8 @@ def _legacy(inputs, decay, center, scale, epsilon, initializers,
     if batch_weights is None:
       mean, variance = tf.nn.moments(inputs, moments_axes, keepdims=keep)
     else:
-      mean, variance = tf.nn.weighted_moments(inputs, moments_axes,
-                                              batch_weights, keepdims=keep)
+      mean, variance = _weighted_moments(inputs, moments_axes, batch_weights,
+                                         keepdims=keep)
     if keep:
       mean = tf.reshape(mean, [-1])
       variance = tf.reshape(variance, [-1])

@@ -147,40 +147,14 @@ def _conv_strides(stride, data_format):
   return [1, 1, sh, sw] if data_format == _NCHW else [1, sh, sw, 1]
 
 
-def _regularize(var, regularizer, name):
-  """Adds `regularizer(var)` to REGULARIZATION_LOSSES under `<name>/Regularizer`.
-
-  The pointwise branch of TF1 registered its losses through Keras, under the
-  Keras weight names (`depthwise_kernel`, `pointwise_kernel`, `bias`), one
-  per partition of a partitioned variable, and only for variables it had just
-  created. Keras looked the collection up even for a None loss, which creates
-  the (empty) collection key.
-  """
-  losses = tf.get_collection_ref(tf.GraphKeys.REGULARIZATION_LOSSES)
-  for part in variables.variable_parts(var):
-    with tf.name_scope(name + '/Regularizer'):
-      loss = regularizer(part)
-    if loss is not None:
-      losses.append(loss)
-
-
 def _pointwise_variable(name, keras_name, shape, dtype, initializer,
                         regularizer, trainable, variables_collections, kind):
-  # TF1 regularized only variables it had just created (not reused ones);
-  # a creator scope sees creation in graph mode, eager templates and
-  # tf.function alike.
-  created = []
-
-  def note_creation(next_creator, **kwargs):
-    created.append(True)
-    return next_creator(**kwargs)
-
-  with tf.variable_creator_scope(note_creation):
-    var = variables.model_variable(
-        name, shape=shape, dtype=dtype, initializer=initializer,
-        trainable=trainable)
-  if regularizer is not None and created:
-    _regularize(var, regularizer, keras_name)
+  # The pointwise branch of TF1 made its variables through a Keras layer: its
+  # losses are named after the Keras weights (`depthwise_kernel`,
+  # `pointwise_kernel`, `bias`), and it filed reused variables too.
+  var = variables.regularized_variable(
+      variables.model_variable, name, regularizer, keras_name=keras_name,
+      shape=shape, dtype=dtype, initializer=initializer, trainable=trainable)
   variables.add_variable_to_collections(var, variables_collections, kind)
   return var
 
@@ -371,9 +345,9 @@ def _depthwise_branch(inputs, depthwise_shape, strides, padding, rates,
                       weights_regularizer, biases_initializer,
                       biases_regularizer, variables_collections, trainable):
   """Depthwise only (`num_outputs=None`), as TF1 built it from tf.nn ops."""
-  depthwise_weights = variables.model_variable(
-      'depthwise_weights', shape=depthwise_shape, dtype=dtype,
-      initializer=weights_initializer, regularizer=weights_regularizer,
+  depthwise_weights = variables.regularized_variable(
+      variables.model_variable, 'depthwise_weights', weights_regularizer,
+      shape=depthwise_shape, dtype=dtype, initializer=weights_initializer,
       trainable=trainable,
       collections=variables.get_variable_collections(variables_collections,
                                                      'weights'))
@@ -381,10 +355,10 @@ def _depthwise_branch(inputs, depthwise_shape, strides, padding, rates,
       inputs, depthwise_weights, _conv_strides(strides, data_format), padding,
       rate=rates, data_format=data_format)
   if biases_initializer is not None:
-    biases = variables.model_variable(
-        'biases', shape=[depthwise_shape[2] * depthwise_shape[3]],
-        dtype=dtype, initializer=biases_initializer,
-        regularizer=biases_regularizer, trainable=trainable,
+    biases = variables.regularized_variable(
+        variables.model_variable, 'biases', biases_regularizer,
+        shape=[depthwise_shape[2] * depthwise_shape[3]], dtype=dtype,
+        initializer=biases_initializer, trainable=trainable,
         collections=variables.get_variable_collections(
             variables_collections, 'biases'))
     outputs = tf.nn.bias_add(outputs, biases, data_format=data_format)

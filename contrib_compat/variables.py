@@ -5,6 +5,7 @@ Variables are made through `model_variable` so that
 them exactly as it places tf-slim's own. Without tf_slim, local versions with
 the same arguments and collections are arg-scoped on this package's stack.
 """
+import contextlib
 import functools
 import inspect
 
@@ -139,6 +140,76 @@ def variable_parts(var):
   custom getter may also hand back a tensor (a cast read, in mixed precision).
   """
   return [var] if isinstance(var, (tf2.Variable, tf2.Tensor)) else list(var)
+
+
+def regularized_variable(create, name, regularizer, keras_name=None,
+                         **kwargs):
+  """`create(name, **kwargs)`, adding TF1's regularization loss if it created.
+
+  TF1 added `regularizer(var)` to REGULARIZATION_LOSSES only for a variable
+  it had just created (not a reused one), one loss per partition, in one of
+  two spellings:
+
+  * get_variable's (the default): under `<variable>/Regularizer/`,
+    colocated with the variable;
+  * a Keras layer's `add_weight` (`keras_name` given): under
+    `<keras_name>/Regularizer` in the current name scope, not colocated.
+
+  TF 2's get_variable also calls the regularizer once outside any scope,
+  leaving root-level `l2_regularizer` nodes TF1 never had, so `create` is
+  never given the regularizer.
+
+  Args:
+    create: makes the variable: `model_variable`, `get_variable`, ...
+    name: the variable's name, for `create`.
+    regularizer: a function of a variable returning a loss tensor or None;
+      None for no loss.
+    keras_name: the Keras weight name, for the Keras spelling.
+    **kwargs: the rest of `create`'s arguments.
+
+  Returns:
+    What `create` returned.
+  """
+  created = []
+
+  def note_creation(next_creator, **creator_kwargs):
+    made = next_creator(**creator_kwargs)
+    created.append(made)
+    return made
+
+  # A creator scope sees creation in graph mode, eager templates and
+  # tf.function alike, and hands over the variables themselves: what a
+  # custom getter returns may be a cast read of them (mixed precision),
+  # while get_variable regularized the stored variable.
+  with tf.variable_creator_scope(note_creation):
+    var = create(name, **kwargs)
+  if regularizer is None or not created:
+    return var
+  key = tf.GraphKeys.REGULARIZATION_LOSSES
+  if keras_name is not None:
+    # Keras regularized what the getters returned, and looked the
+    # collection up even for a None loss, which creates its (empty) key.
+    for part in variable_parts(var):
+      with tf.name_scope(keras_name + '/Regularizer'):
+        loss = regularizer(part)
+      tf.get_collection_ref(key)
+      if loss is not None:
+        tf.add_to_collection(key, loss)
+    return var
+  for part in created:
+    # The variable's name without ':0' (`.op` is undefined in eager).
+    name_of_part = part.name.rsplit(':', 1)[0]
+    with _colocated(part), tf.name_scope(name_of_part + '/Regularizer/'):
+      loss = regularizer(part)
+    if loss is not None:
+      tf.add_to_collection(key, loss)
+  return var
+
+
+def _colocated(var):
+  if tf.executing_eagerly():
+    return contextlib.nullcontext()
+  return tf.get_default_graph().colocate_with(var)
 
 
 def add_variable_to_collections(var, variables_collections, name):

@@ -253,6 +253,15 @@ def test_arg_scope_sets_defaults(graph):
   assert tf.get_collection(tf.GraphKeys.UPDATE_OPS) == []
 
 
+def test_batch_weights_with_fused_true_falls_back_as_in_tf1(graph):
+  # TF 1.15 built the unfused (legacy) graph without a word; so do we.
+  outputs = batch_norm(tf.placeholder(tf.float32, [5, 3, 3, 2]), fused=True,
+                       batch_weights=[1.0] * 5)
+  ops = {op.type for op in tf.get_default_graph().get_operations()}
+  assert 'FusedBatchNormV3' not in ops
+  assert outputs.shape.as_list() == [5, 3, 3, 2]
+
+
 def test_activation_fn(graph):
   output = batch_norm(tf.placeholder(tf.float32, [2, 3]),
                       activation_fn=tf.nn.relu)
@@ -267,8 +276,6 @@ def test_activation_fn(graph):
      'undefined'),
     ({'data_format': 'CHWN'}, [5, 3, 3, 2], ValueError,
      'data_format has to be either NCHW or NHWC'),
-    ({'fused': True, 'batch_weights': [1.0] * 5}, [5, 3, 3, 2], ValueError,
-     '`batch_weights` needs the unfused kernel'),
     ({'renorm': True, 'updates_collections': None}, [5, 3, 3, 2], ValueError,
      'renorm is not supported with batch_weights'),
     ({'renorm': True, 'renorm_clipping': {'rmx': 1.0}}, [5, 3, 3, 2],

@@ -8,6 +8,7 @@ import tf_slim
 
 import contrib_compat
 from contrib_compat import separable_conv2d
+from tests.conformance import _graph_utils
 
 GLOBAL = tf.GraphKeys.GLOBAL_VARIABLES
 MODEL = tf.GraphKeys.MODEL_VARIABLES
@@ -107,9 +108,11 @@ def test_graph_matches_tf_slim_node_for_node():
          biases_regularizer=reg)
       fn(x, None, [3, 1], rate=2, weights_regularizer=reg,
          biases_regularizer=reg, padding='VALID')
+      tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
     return [(n.name, n.op, list(n.input)) for n in g.as_graph_def().node]
 
-  assert build(separable_conv2d) == build(tf_slim.separable_conv2d)
+  _graph_utils.assert_same_as_tf_slim_on_tf2(
+      build(separable_conv2d), build(tf_slim.separable_conv2d))
 
 
 # --- reuse -----------------------------------------------------------------

@@ -4,6 +4,7 @@ Shared by the conformance tests and by generate.py, which runs on the oracle
 stack (TF 2.12): public `tf.compat.v1` and numpy only.
 """
 import contextlib
+import re
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -104,3 +105,47 @@ def resource_variables(enabled):
   finally:
     (tf.enable_resource_variables if was else
      tf.disable_resource_variables)()
+
+
+@contextlib.contextmanager
+def tf1_behaviour():
+  """TF1's variables and control flow (`cond` as Switch / Merge), as under
+  `disable_v2_behavior()`, for this block only."""
+  control_flow_v2 = tf.control_flow_v2_enabled()
+  tf.disable_control_flow_v2()
+  try:
+    with resource_variables(False):
+      yield
+  finally:
+    if control_flow_v2:
+      tf.enable_control_flow_v2()
+
+
+# TF 2's get_variable calls a regularizer once more outside every name scope
+# (only to see whether it returns None), leaving root-level nodes such as
+# `l2_regularizer/scale`, `l2_regularizer_1/L2Loss`. TF1 never built them and
+# neither does this package, so graphs built by tf-slim on TF 2 (the oracle)
+# are compared without them.
+_TF2_REGULARIZER_PROBE = re.compile(r'^\w*regularizer(_\d+)?(/|$)')
+
+
+def without_tf2_regularizer_probe(rows):
+  """`rows` ((name, ...) per node) less TF 2's root-level regularizer nodes."""
+  return [row for row in rows if not _TF2_REGULARIZER_PROBE.match(row[0])]
+
+
+def assert_same_as_tf_slim_on_tf2(ours, theirs):
+  """Node rows of our graph against tf-slim's on TF 2, less TF 2's quirks.
+
+  TF 2's get_variable leaves a root-level regularizer probe (dropped here)
+  and defers the named loss until its collection is read, so the loss nodes
+  land at the end of tf-slim's graph; ours are where TF1 built them (checked
+  against TF1 by test_tf1_reference.py), so they are compared as a set.
+  Read the reference graph's REGULARIZATION_LOSSES before taking its
+  GraphDef, or its losses are missing.
+  """
+  theirs = without_tf2_regularizer_probe(theirs)
+  losses = lambda rows: sorted(r for r in rows if '/Regularizer/' in r[0])
+  rest = lambda rows: [r for r in rows if '/Regularizer/' not in r[0]]
+  assert rest(ours) == rest(theirs)
+  assert losses(ours) == losses(theirs)

@@ -14,16 +14,15 @@ The BatchNorm subtree belongs to the normalizer (tf-slim's batch_norm, not
 this layer); a stand-in with batch_norm's variables is used and only its
 variables and its place in the wiring are compared.
 
-Two differences come from TensorFlow itself, not from the layer, and are
-excluded exactly (each exclusion asserts that it is exactly that):
+One difference comes from TensorFlow itself, not from the layer, and is
+excluded exactly (the exclusion asserts that it is exactly that):
   * `<scope>/depthwise_weights/Initializer/truncated_normal` is an `Add` in
     TF 1.13 and an `AddV2` on TF 2.x: tf.truncated_normal_initializer computes
     `mul + mean`, and TF 2 emits AddV2 for tensor addition.
-  * TF 2.x's get_variable calls the regularizer once more, outside every name
-    scope, only to test whether it returns None (variable_scope.py, "Run the
-    regularizer if requested"); with an l2_regularizer that leaves three
-    root-level nodes `l2_regularizer/scale`, `l2_regularizer/L2Loss`,
-    `l2_regularizer` that no collection refers to. TF 1.13 had no such call.
+TF 2.x's get_variable also calls the regularizer once more, outside every
+name scope, leaving root-level `l2_regularizer/...` nodes; this package never
+hands get_variable a regularizer (see variables.regularized_variable), so
+its graph has only TF 1.13's nodes, and this test checks that.
 """
 import functools
 
@@ -39,14 +38,6 @@ NUM_LAYERS = 21
 ACTIVATIONS = {'Relu6': tf.nn.relu6, 'Relu': tf.nn.relu}
 # Attributes written by export (`add_shapes=True`), not by the layer.
 EXPORT_ONLY_ATTRS = {'_output_shapes'}
-# TF 2's extra regularizer call: root-level (name, op, inputs); see docstring.
-ROOT_PROBE = [
-    ('l2_regularizer/scale', 'Const', []),
-    ('l2_regularizer/L2Loss', 'L2Loss', ['<weights>']),
-    ('l2_regularizer', 'Mul', ['l2_regularizer/scale',
-                               'l2_regularizer/L2Loss']),
-]
-
 
 @functools.lru_cache(maxsize=None)
 def _load(fixture_dir):
@@ -241,10 +232,10 @@ def test_layer_matches_tf113(tf113, index):
               if n.name == scope + '/depthwise_weights/Regularizer/'
               'l2_regularizer']
 
-  # Nothing else in our graph but the input and TF 2's root-level probe.
+  # Nothing else in our graph but the input (no root-level regularizer
+  # nodes: TF 1.13 had none).
   weights_read = scope + '/depthwise_weights/read'
   rest = _graph_utils.nodes(
       ours_def, rename=lambda n: '<weights>' if n == weights_read else n,
       keep=lambda n: not n.startswith(scope + '/'))
-  assert rest == [('inputs', 'Placeholder', [])] + (
-      ROOT_PROBE if config['l2_scale'] is not None else [])
+  assert rest == [('inputs', 'Placeholder', [])]

@@ -10,6 +10,39 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 DATA = REPO / 'tests' / 'data'
 TF113_FIXTURE = DATA / 'tf1.13-ssd-mobilenet-v2'
 
+# Modules whose tests compare numbers TensorFlow's CPU kernels compute: marked
+# `numeric`, which .ci/run runs a second time with oneDNN switched the other
+# way (TF_ENABLE_ONEDNN_OPTS), so that either CPU kind is exercised anywhere.
+NUMERIC_MODULES = frozenset([
+    'test_demo', 'test_models', 'test_models_mobilenet_v1', 'test_normalization',
+    'test_separable', 'test_tf2', 'test_mixed_precision', 'test_numerics',
+    'test_keras_export', 'test_run',
+    'test_checkpoint_roundtrip', 'test_deploy', 'test_differential_separable',
+    'test_golden_separable', 'test_savedmodel', 'test_tf113_fixture',
+    'test_tf1_differential', 'test_tf1_graphs', 'test_tf1_reference',
+    'test_xla', 'test_make_template',
+])
+
+
+# Modules whose tests start interpreters (tools, runner, clusters, tf-slim's
+# own suites, TF 1.15): all marked `slow`, so that `python -m pytest -q -m
+# "not slow"` is the quick local loop. CI runs everything.
+SUBPROCESS_MODULES = frozenset([
+    'test_benchmarks', 'test_checkpoint_roundtrip', 'test_cli', 'test_docs',
+    'test_gpu_check', 'test_migrate_cache', 'test_readme', 'test_run',
+    'test_distribute', 'test_parameter_server', 'test_tf1_differential',
+    'test_tf_slim_layers_suite', 'test_tf_slim_nets_suite',
+])
+
+
+def pytest_collection_modifyitems(items):
+  for item in items:
+    module = item.module.__name__.rsplit('.', 1)[-1]
+    if module in NUMERIC_MODULES:
+      item.add_marker(pytest.mark.numeric)
+    if module in SUBPROCESS_MODULES:
+      item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(autouse=True)
 def _own_migrate_cache(tmp_path_factory, monkeypatch):

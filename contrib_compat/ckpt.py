@@ -254,9 +254,14 @@ def model_variables(spec, input_shape, input_dtype='float32'):
   """
   func = _load_function(spec)
   v1 = _tf().compat.v1
+  try:
+    dtype = _tf().as_dtype(input_dtype)
+  except TypeError as e:
+    raise CkptError('--input-dtype %r is not a TensorFlow dtype (float32, '
+                    'float16, uint8, ...)' % (input_dtype,)) from e
   graph = v1.Graph()
   with graph.as_default():
-    inputs = v1.placeholder(input_dtype, input_shape, name='inputs')
+    inputs = v1.placeholder(dtype, input_shape, name='inputs')
     try:
       func(inputs)
     except Exception as e:  # pylint: disable=broad-except
@@ -336,7 +341,10 @@ def write_converted(prefix, mapping, out, force=False,
   The new checkpoint is assembled and read back in full in a temporary
   directory beside `out`; only when every tensor compares bit-identical are
   its files moved into place, data files first and the index last, so a
-  reader never sees an index pointing at missing data.
+  reader never sees an index pointing at missing data. A checkpoint it
+  replaces (`force`) is first moved aside into a `.ckpt-convert-old-*`
+  directory beside `out` and put back if anything fails; it is deleted only
+  once the new one is complete, so a kill in between leaves it there, whole.
 
   Args:
     prefix: source checkpoint prefix (its data files must exist).
@@ -359,61 +367,144 @@ def write_converted(prefix, mapping, out, force=False,
     raise CkptError('%s needs the checkpoint data file(s) %s.data-*, which '
                     'are missing (only the index is there)' % (option, prefix))
   out = os.path.abspath(out)
+  if os.path.isdir(out):
+    raise CkptError('%s %r is a directory; give a checkpoint prefix inside '
+                    'it, e.g. %s' % (option, out, os.path.join(out,
+                                                                'model.ckpt')))
   existing = _existing_outputs(out)
+  if _same_checkpoint(prefix, out):
+    raise CkptError('%s %r is the source checkpoint itself' % (option, out))
   if existing and not force:
     raise CkptError('%s %r: a checkpoint is already there (%s); pass --force '
                     'to replace it' % (option, out, ', '.join(existing)))
-  if os.path.abspath(prefix) == out:
-    raise CkptError('%s %r is the source checkpoint itself' % (option, out))
   out_dir = os.path.dirname(out)
-  os.makedirs(out_dir, exist_ok=True)
-  reader = tf.train.load_checkpoint(prefix)
-  tmp = tempfile.mkdtemp(prefix='.ckpt-convert-', dir=out_dir)
+  made_dirs = _missing_dirs(out_dir)
+  tmp = None
   try:
-    shards = []
-    batch = []
-    size = 0
+    os.makedirs(out_dir, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix='.ckpt-convert-', dir=out_dir)
+    return _stage_and_replace(tf, prefix, mapping, out, existing, tmp,
+                              shard_bytes)
+  except tf.errors.OpError as e:
+    raise CkptError('CKPT %r could not be read or OUT %r written: %s' % (
+        prefix, out, e.message)) from e
+  except OSError as e:
+    raise CkptError('%s %r cannot be written: %s' % (
+        option, out, e.strerror or e)) from e
+  finally:
+    if tmp:
+      shutil.rmtree(tmp, ignore_errors=True)
+    # A failed write leaves no directory it made (they would be empty).
+    if not _existing_outputs(out):
+      for path in made_dirs:
+        try:
+          os.rmdir(path)
+        except OSError:
+          break
 
-    def flush():
-      shard = os.path.join(tmp, 'shard-%05d' % len(shards))
-      names = [new for new, _ in batch]
-      tensors = [value for _, value in batch]
-      tf.raw_ops.SaveV2(prefix=shard, tensor_names=names,
-                        shape_and_slices=[''] * len(names), tensors=tensors)
-      shards.append(shard)
 
-    for name in sorted(mapping):
+def _same_checkpoint(prefix, out):
+  """Whether prefix `out` names the checkpoint `prefix`, through any links."""
+  if os.path.realpath(prefix) == os.path.realpath(out):
+    return True
+  try:
+    return os.path.samefile(prefix + '.index', out + '.index')
+  except OSError:
+    return False
+
+
+def _missing_dirs(path):
+  """The directories `makedirs(path)` would create, deepest first."""
+  missing = []
+  while path and not os.path.exists(path):
+    missing.append(path)
+    parent = os.path.dirname(path)
+    if parent == path:
+      break
+    path = parent
+  return missing
+
+
+def _stage_and_replace(tf, prefix, mapping, out, existing, tmp, shard_bytes):
+  """write_converted's work once its checks pass; the files written."""
+  reader = tf.train.load_checkpoint(prefix)
+  shards = []
+  batch = []
+  size = 0
+
+  def flush():
+    shard = os.path.join(tmp, 'shard-%05d' % len(shards))
+    names = [new for new, _ in batch]
+    tensors = [value for _, value in batch]
+    tf.raw_ops.SaveV2(prefix=shard, tensor_names=names,
+                      shape_and_slices=[''] * len(names), tensors=tensors)
+    shards.append(shard)
+
+  for name in sorted(mapping):
+    try:
       value = reader.get_tensor(name)
-      nbytes = getattr(value, 'nbytes', 0)
-      # A shard holds at most shard_bytes, or one larger tensor alone: memory
-      # stays bounded by that, whatever the checkpoint's size.
-      if batch and size + nbytes > shard_bytes:
-        flush()
-        batch, size = [], 0
-      batch.append((mapping[name], value))
-      size += nbytes
-    if batch or not shards:
+    except Exception as e:  # pylint: disable=broad-except
+      # A truncated or corrupt data file: IndexError, DataLossError, ...
+      raise CkptError('CKPT %r: tensor %r could not be read (%s: %s); is the '
+                      'data file complete?' % (prefix, name,
+                                               type(e).__name__, e)) from e
+    nbytes = getattr(value, 'nbytes', 0)
+    # A shard holds at most shard_bytes, or one larger tensor alone: memory
+    # stays bounded by that, whatever the checkpoint's size.
+    if batch and size + nbytes > shard_bytes:
       flush()
-    staged = os.path.join(tmp, 'converted')
-    tf.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=shards,
-                                  destination_prefix=staged,
-                                  delete_old_dirs=False)
-    _verify(reader, mapping, staged)
-    staged_files = sorted(glob.glob(glob.escape(staged) + '.*'))
-    written = []
+      batch, size = [], 0
+    batch.append((mapping[name], value))
+    size += nbytes
+  if batch or not shards:
+    flush()
+  staged = os.path.join(tmp, 'converted')
+  tf.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=shards,
+                                destination_prefix=staged,
+                                delete_old_dirs=False)
+  _verify(reader, mapping, staged)
+  # Data files first, the index last.
+  staged_files = sorted(glob.glob(glob.escape(staged) + '.*'),
+                        key=lambda path: path.endswith('.index'))
+  return _replace(staged_files, staged, out, existing)
+
+
+def _roll_back(written, moved_aside, backup, error):
+  """Puts the old checkpoint back; keeps the backup if that fails too."""
+  try:
+    for path in written:
+      if os.path.exists(path):
+        os.remove(path)
+    for path in moved_aside:
+      os.replace(os.path.join(backup, os.path.basename(path)), path)
+  except OSError as restore_error:
+    raise CkptError('%s; the checkpoint it replaces could not be put back '
+                    '(%s): its files are in %s' % (
+                        error, restore_error, backup)) from error
+  if backup:
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def _replace(staged_files, staged, out, existing):
+  """Moves the staged files to `out`, the old checkpoint aside until done."""
+  backup = None
+  if existing:
+    backup = tempfile.mkdtemp(prefix='.ckpt-convert-old-',
+                              dir=os.path.dirname(out))
+  moved_aside, written = [], []
+  try:
+    for path in existing:
+      os.replace(path, os.path.join(backup, os.path.basename(path)))
+      moved_aside.append(path)
     for path in staged_files:
-      if path.endswith('.index'):
-        continue
       written.append(out + path[len(staged):])
       os.replace(path, written[-1])
-    os.replace(staged + '.index', out + '.index')
-    written.append(out + '.index')
-    # Data files of a replaced checkpoint with more shards than the new one.
-    for stale in set(existing) - set(written):
-      os.remove(stale)
-    return written
-  finally:
-    shutil.rmtree(tmp, ignore_errors=True)
+  except BaseException as e:
+    _roll_back(written, moved_aside, backup, e)
+    raise
+  if backup:
+    shutil.rmtree(backup, ignore_errors=True)
+  return written
 
 
 def _raw_bytes(array):

@@ -1,6 +1,7 @@
 """Tests for contrib_compat.ckpt (`contrib-compat-ckpt`)."""
 import io
 import json
+import glob
 import os
 import subprocess
 import sys
@@ -461,3 +462,101 @@ def test_console_entry_point_runs_as_module(tf113_fixture):
       cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
   assert proc.returncode == 0, proc.stderr
   assert json.loads(proc.stdout)['num_variables'] == 345
+
+
+# ------------------------------------------------- convert never loses data
+
+
+def _bytes_of(directory):
+  return {p: (directory / p).read_bytes() for p in sorted(os.listdir(directory))}
+
+
+def test_convert_refuses_the_source_through_a_symlinked_directory(
+    small_ckpt, tmp_path, capsys):
+  prefix, _ = small_ckpt
+  alias = tmp_path / 'alias'
+  alias.symlink_to(prefix.parent, target_is_directory=True)
+  before = _bytes_of(prefix.parent)
+  status, _ = run('convert', prefix, alias / 'model.ckpt', '--rename',
+                  'sep=SEP', '--force')
+  assert status == 2
+  assert 'is the source checkpoint itself' in capsys.readouterr().err
+  assert _bytes_of(prefix.parent) == before
+
+
+def test_convert_into_an_existing_directory_is_refused(small_ckpt, tmp_path,
+                                                       capsys):
+  prefix, _ = small_ckpt
+  target = tmp_path / 'existing_dir'
+  target.mkdir()
+  status, _ = run('convert', prefix, target)
+  assert status == 2
+  assert 'is a directory' in capsys.readouterr().err
+  assert not (tmp_path / 'existing_dir.index').exists()
+  assert os.listdir(target) == []
+
+
+def test_force_keeps_the_old_checkpoint_whole_when_the_swap_fails(
+    small_ckpt, tmp_path, monkeypatch):
+  """A failure while the new files move in puts the old checkpoint back."""
+  prefix, values = small_ckpt
+  out = tmp_path / 'out' / 'model.ckpt'
+  ckpt.write_converted(str(prefix), {n: 'old/' + n for n in values}, str(out))
+  before = _bytes_of(out.parent)
+  real_replace = os.replace
+  moved = []
+
+  def failing_replace(src, dst):
+    # The new index is the last file to move: fail there once, as a full
+    # disk or a kill would between the data files and the index.
+    if (not moved and str(dst).endswith('.index') and
+        '.ckpt-convert-' in str(src)):
+      moved.append(dst)
+      raise OSError(28, 'No space left on device')
+    return real_replace(src, dst)
+
+  monkeypatch.setattr(os, 'replace', failing_replace)
+  with pytest.raises(ckpt.CkptError, match='No space left'):
+    ckpt.write_converted(str(prefix), {n: 'new/' + n for n in values},
+                         str(out), force=True)
+  monkeypatch.setattr(os, 'replace', real_replace)
+  assert moved
+  assert _bytes_of(out.parent) == before
+  reader = tf.train.load_checkpoint(str(out))
+  assert sorted(reader.get_variable_to_shape_map()) == sorted(
+      'old/' + n for n in values)
+
+
+def test_failed_convert_leaves_no_directory_behind(small_ckpt, tmp_path):
+  prefix, _ = small_ckpt
+  data = glob.glob(str(prefix) + '.data-*')[0]
+  with open(data, 'r+b') as f:
+    f.truncate(8)  # A truncated download.
+  out = tmp_path / 'new' / 'deeper' / 'model.ckpt'
+  status, _ = run('convert', prefix, out)
+  assert status == 2
+  assert not (tmp_path / 'new').exists()
+
+
+def test_unwritable_out_is_one_line_and_exit_2(small_ckpt, tmp_path, capsys,
+                                               monkeypatch):
+  prefix, _ = small_ckpt
+  # A read-only directory, as a non-root user meets it (root writes anyway).
+  def refuse(*args, **kwargs):
+    raise PermissionError(13, 'Permission denied')
+  monkeypatch.setattr(ckpt.tempfile, 'mkdtemp', refuse)
+  status, _ = run('convert', prefix, tmp_path / 'locked' / 'model.ckpt')
+  assert status == 2
+  err = capsys.readouterr().err
+  assert 'cannot be written: Permission denied' in err
+  assert len(err.splitlines()) == 1
+  assert not (tmp_path / 'locked').exists()
+
+
+def test_unknown_input_dtype_is_a_usage_error(small_ckpt, capsys):
+  prefix, _ = small_ckpt
+  status, _ = run('diff', prefix, '--model', 'tests.test_ckpt:small_model',
+                  '--input-shape', '1,8,8,3', '--input-dtype', 'floaty')
+  assert status == 2
+  assert "--input-dtype 'floaty' is not a TensorFlow dtype" in (
+      capsys.readouterr().err)

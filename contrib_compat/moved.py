@@ -126,6 +126,19 @@ NAMES.update(('summary.' + n, 'contrib_compat.summary.' + n)
                        'scalar'))
 NAMES.update((_AUDIO_OPS + '.' + n, 'contrib_compat.audio_ops.' + n)
              for n in ('audio_spectrogram', 'mfcc'))
+# contrib.signal re-exported core's tf.signal since TF 1.13.
+NAMES.update(('signal.' + n, 'tf.signal.' + n)
+             for n in ('frame', 'hamming_window', 'hann_window', 'inverse_stft',
+                       'inverse_stft_window_fn', 'linear_to_mel_weight_matrix',
+                       'mfccs_from_log_mel_spectrograms', 'overlap_and_add',
+                       'stft'))
+NAMES.update(('framework.' + n, 'tf.compat.v1.' + n)
+             for n in ('assert_scalar', 'assert_same_float_dtype', 'py_func'))
+NAMES['framework.TensorSpec'] = 'tf.TensorSpec'
+# Graph helpers TF 2 has no name for, rebuilt with TF1's node names.
+NAMES.update(('framework.' + n, 'contrib_compat.framework_ops.' + n)
+             for n in ('get_graph_from_inputs', 'get_name_scope',
+                       'get_placeholders', 'reduce_sum_n'))
 
 # Why a home may be missing from the installed TensorFlow, by a part of it.
 MISSING_HOME_HINTS = {

@@ -207,7 +207,10 @@ def regularized_variable(create, name, regularizer, keras_name=None,
 
 
 def _colocated(var):
-  if tf.executing_eagerly():
+  # Eagerly there is nothing to colocate; under a distribution strategy the
+  # variable is a distributed one, placed by the strategy, whose handle
+  # (what colocation needs) exists only inside a replica.
+  if tf.executing_eagerly() or tf2.distribute.has_strategy():
     return contextlib.nullcontext()
   return tf.get_default_graph().colocate_with(var)
 

@@ -15,11 +15,17 @@ program sees TensorFlow 1:
 The TF1 view covers every module the program imports after start-up (its own
 helper modules included), as in TF1 where there was only one `tensorflow`.
 
-TensorFlow's C++ start-up notices (oneDNN, cpu_feature_guard) are hidden
-while it loads; `-v` (before SCRIPT) shows them. Nothing else of its logging
+Processes the program starts with multiprocessing's `spawn` (or a Pool
+using it) see TensorFlow 1 too. TensorFlow's C++ start-up notices (oneDNN,
+cpu_feature_guard) are hidden while it loads; `-v` (before SCRIPT) shows
+them. Nothing else of its logging
 changes: the script sees TensorFlow's log lines as under `python SCRIPT`.
 """
+import builtins
+import importlib.machinery
+import io
 import logging
+import multiprocessing.spawn
 import os
 import runpy
 import sys
@@ -86,6 +92,50 @@ def _prepare_tensorflow(verbose=False):
   return real
 
 
+def _spawned_child():
+  """In a child started by multiprocessing's spawn: the same TF1 view."""
+  _prepare_tensorflow()
+
+
+def _spawn_children_under_the_runner():
+  """Spawned children run `_spawned_child` before multiprocessing's own code.
+
+  A spawned child is a fresh interpreter that imports the program's main
+  module again; without this its `import tensorflow as tf` is TF 2's and the
+  program's pool waits forever on workers that died.
+  """
+  original = multiprocessing.spawn.get_command_line
+  if getattr(original, 'contrib_compat', False):
+    return
+
+  def get_command_line(**kwds):
+    command = original(**kwds)
+    at = command.index('-c') + 1
+    command[at] = ('import contrib_compat.run; '
+                   'contrib_compat.run._spawned_child(); ' + command[at])
+    return command
+
+  get_command_line.contrib_compat = True
+  multiprocessing.spawn.get_command_line = get_command_line
+
+
+def _run_file(path):
+  """Runs the file `path` as `__main__`, as `python PATH` does.
+
+  runpy.run_path would also set `sys.argv[0]` to the absolute path; python
+  leaves it as the user wrote it.
+  """
+  with io.open_code(path) as f:
+    code = compile(f.read(), path, 'exec', dont_inherit=True)
+  main = types.ModuleType('__main__')
+  main.__dict__.update(
+      __file__=path, __cached__=None, __package__=None, __spec__=None,
+      __builtins__=builtins,
+      __loader__=importlib.machinery.SourceFileLoader('__main__', path))
+  sys.modules['__main__'] = main
+  exec(code, main.__dict__)  # pylint: disable=exec-used
+
+
 def _unrunnable(script):
   """Why `python SCRIPT` would refuse `script`, in python's words, or None.
 
@@ -94,9 +144,9 @@ def _unrunnable(script):
   if os.path.isdir(script):
     if os.path.isfile(os.path.join(script, '__main__.py')):
       return None
-    return "can't find '__main__' module in"
+    return "can't find '__main__' module in", 1
   if not os.path.isfile(script):
-    return "can't open file (no such file):"
+    return "can't open file (no such file):", 2
   return None
 
 
@@ -147,9 +197,12 @@ def main(argv=None):
   script = os.path.abspath(argv[0])
   problem = _unrunnable(script)
   if problem:
+    # Python's words and exit status: 1 for a directory without
+    # __main__.py, 2 for a missing file.
+    message, status = problem
     sys.stderr.write('%s: %s %r\n%s' % (
-        __spec__.name if __spec__ else 'run', problem, argv[0], _USAGE))
-    return 2
+        __spec__.name if __spec__ else 'run', message, argv[0], _USAGE))
+    return status
   try:
     _prepare_tensorflow(verbose)
   except ModuleNotFoundError as e:
@@ -158,6 +211,7 @@ def main(argv=None):
       raise
     sys.stderr.write(message)
     return 2
+  _spawn_children_under_the_runner()
   sys.argv = argv
   # `python SCRIPT` puts the script's directory first on sys.path; `-m`
   # put the working directory there instead.
@@ -168,7 +222,10 @@ def main(argv=None):
   else:
     sys.path.insert(0, first)
   try:
-    runpy.run_path(script, run_name='__main__')
+    if os.path.isdir(script):
+      runpy.run_path(script, run_name='__main__')
+    else:
+      _run_file(script)
   except (SystemExit, KeyboardInterrupt):
     raise
   except BaseException:  # pylint: disable=broad-except

@@ -242,9 +242,47 @@ def test_a_directory_runs_its_main_as_python_does(tmp_path):
 
 def test_a_directory_without_main_is_refused_in_pythons_words(tmp_path):
   result = _run([str(tmp_path)], cwd=tmp_path)
-  assert result.returncode == 2
+  plain = subprocess.run([sys.executable, str(tmp_path)], capture_output=True,
+                         text=True, check=False, cwd=str(tmp_path))
+  assert result.returncode == plain.returncode == 1
   assert "can't find '__main__' module in" in result.stderr
   assert 'no such file' not in result.stderr
+
+
+def test_argv0_stays_as_written(tmp_path):
+  (tmp_path / 'sub').mkdir()
+  _write(tmp_path / 'sub' / 'script.py', """\
+      import os, sys
+      print(sys.argv[0], os.path.isabs(__file__))
+      """)
+  ours = _run(['sub/script.py', 'x'], cwd=tmp_path)
+  plain = subprocess.run([sys.executable, 'sub/script.py', 'x'],
+                         capture_output=True, text=True, check=False,
+                         cwd=str(tmp_path))
+  assert ours.returncode == 0, ours.stderr
+  assert ours.stdout == plain.stdout == 'sub/script.py True\n'
+
+
+def test_spawned_pool_workers_see_tf1(tmp_path):
+  """A spawn-based Pool's workers import the script again: TF 1 there too."""
+  script = _write(tmp_path / 'pool.py', """\
+      import multiprocessing
+      import tensorflow as tf
+
+      def work(i):
+        graph = tf.Graph()
+        with graph.as_default():
+          x = tf.placeholder(tf.float32, [])
+          with tf.Session() as sess:
+            return float(sess.run(x * 2, {x: i}))
+
+      if __name__ == '__main__':
+        with multiprocessing.get_context('spawn').Pool(2) as pool:
+          print(sorted(pool.map(work, [1.0, 2.0])))
+      """)
+  result = _run([str(script)], cwd=tmp_path, timeout=240)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert result.stdout.strip() == '[2.0, 4.0]'
 
 
 def test_a_syntax_error_shows_only_the_scripts_line(tmp_path):

@@ -764,3 +764,25 @@ def test_looking_up_deprecated_names_logs_nothing(monkeypatch, caplog):
     assert rewrite._tf_spelling('tf.GraphKeys.VARIABLES') == (
         'compat.v1.GraphKeys.VARIABLES')
   assert not caplog.records
+
+
+@pytest.mark.parametrize('source, expected_line', [
+    ('import numpy as np, tensorflow as tf\n',
+     'import numpy as np; import tensorflow.compat.v1 as tf; '
+     'tf.disable_v2_behavior()'),
+    ('a = 1; import tensorflow as tf\n',
+     'a = 1; import tensorflow.compat.v1 as tf; tf.disable_v2_behavior()'),
+    ('if True: import tensorflow as tf\n',
+     'if True: import tensorflow.compat.v1 as tf; tf.disable_v2_behavior()'),
+])
+def test_tensorflow_imports_sharing_a_line_move_to_compat_v1(source,
+                                                              expected_line):
+  """Left on TF 2 before, silently: the file then failed on tf.placeholder."""
+  source += 'x = tf.placeholder(tf.float32)\n'
+  result = rewrite.rewrite_sources([source])
+  text = result.outputs[0]
+  assert text.splitlines()[0] == expected_line
+  assert result.counts[rewrite.KIND_COMPAT_V1] == 1 and not result.notes
+  compile(text, '<migrated>', 'exec')  # (not run: it would disable TF 2 here)
+  # A second run leaves it as it is.
+  assert rewrite.rewrite_sources([text]).outputs[0] == text

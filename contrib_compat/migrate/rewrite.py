@@ -966,6 +966,45 @@ class _ImportFixer(cst.CSTTransformer):
   def leave_IndentedBlock(self, original_node, updated_node):
     return updated_node.with_changes(body=self._fix(list(updated_node.body)))
 
+  def leave_SimpleStatementLine(self, original_node, updated_node):
+    # A line that is exactly `import tensorflow as tf` is _fix's, which puts
+    # disable_v2_behavior() on a line of its own.
+    if not self._switch or _tf_alias(original_node) is not None:
+      return updated_node
+    return updated_node.with_changes(body=self._fix_inline(updated_node.body))
+
+  def leave_SimpleStatementSuite(self, original_node, updated_node):
+    if not self._switch:
+      return updated_node
+    return updated_node.with_changes(body=self._fix_inline(updated_node.body))
+
+  def _fix_inline(self, small_statements):
+    """`import numpy as np, tensorflow as tf`, `a; import tensorflow as tf`,
+    `if x: import tensorflow as tf`: the TensorFlow import moves to
+    compat.v1 and disable_v2_behavior() follows it, on the same line."""
+    out = []
+    for node in small_statements:
+      if not isinstance(node, cst.Import):
+        out.append(node)
+        continue
+      aliases = [a.asname.name.value for a in node.names
+                 if a.asname and _name_of(a.name) == 'tensorflow']
+      if not aliases:
+        out.append(node)
+        continue
+      others = [a for a in node.names
+                if not (a.asname and _name_of(a.name) == 'tensorflow')]
+      if others:
+        others[-1] = others[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        out.append(node.with_changes(names=others,
+                                     semicolon=cst.MaybeSentinel.DEFAULT))
+      for alias in aliases:
+        out.extend(cst.parse_statement(
+            'import tensorflow.compat.v1 as %s; %s.disable_v2_behavior()'
+            % (alias, alias)).body)
+        self.counts[KIND_COMPAT_V1] += 1
+    return out
+
   def leave_Module(self, original_node, updated_node):
     body = self._fix(list(updated_node.body))
     if self._add_import:

@@ -38,8 +38,6 @@ import numpy as np
 
 from contrib_compat import cli
 
-# 128 + SIGPIPE, what a shell reports for a writer whose reader went away.
-_EXIT_SIGPIPE = 141
 
 # Shards of the converted checkpoint are written this many bytes at a time, so
 # a multi-gigabyte checkpoint never has to sit in memory whole.
@@ -729,7 +727,7 @@ def main(argv=None, out=None):
     # Later writes (and the interpreter's final flush) go to /dev/null.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, out.fileno() if hasattr(out, 'fileno') else 1)
-    return _EXIT_SIGPIPE
+    return cli.EXIT_SIGPIPE
 
 
 if __name__ == '__main__':

@@ -29,6 +29,8 @@ _GLOG_LINE = re.compile(r'^([IWEF])\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] ')
 _SEVERITY = {'I': 0, 'W': 1, 'E': 2, 'F': 3}
 # absl's own notice that logging has not started, and the second line of
 # cpu_feature_guard's message: start-up noise at INFO level.
+# 128 + SIGPIPE: what a shell reports for a writer whose reader went away.
+EXIT_SIGPIPE = 141
 _INFO_NOISE = ('WARNING: All log messages before absl::InitializeLog() is '
                'called are written to STDERR',
                'To enable the following instructions:')

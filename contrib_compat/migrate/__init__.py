@@ -337,14 +337,26 @@ def _apply(outcome, write, summary, stdout, progress):
     return
   progress.clear()
   for name, old, new_text in diffs:
-    stdout.write(_diff(old, new_text, name))
+    _write(stdout, _diff(old, new_text, name))
   stdout.flush()
+
+
+def _write(stream, text):
+  """Writes `text`; a file name that is not valid UTF-8 (kept by Python as
+  surrogate escapes) goes out as the bytes it was, not as an error."""
+  try:
+    stream.write(text)
+  except UnicodeEncodeError:
+    stream.flush()
+    stream.buffer.write(text.encode(getattr(stream, 'encoding', None) or
+                                    'utf-8', 'surrogateescape'))
+    stream.buffer.flush()
 
 
 def _print_summary(summary, write, stream):
 
   def p(text=''):
-    stream.write(text + '\n')
+    _write(stream, text + '\n')
   p('contrib-compat-migrate: %d file%s scanned, %d %s, %d error%s' % (
       summary.scanned, '' if summary.scanned == 1 else 's',
       len(summary.changed), 'changed' if write else 'to change',
@@ -393,5 +405,11 @@ def main(argv=None):
   args = parser.parse_args(argv)
   # The rewrite asks TensorFlow which names are TF1-only.
   cli.quiet_tensorflow(args.verbose)
-  return migrate(args.paths, write=args.write, strict=args.strict,
-                 jobs=args.jobs, cache=not args.no_cache)
+  try:
+    return migrate(args.paths, write=args.write, strict=args.strict,
+                   jobs=args.jobs, cache=not args.no_cache)
+  except BrokenPipeError:
+    # `contrib-compat-migrate src | head`: the reader left; end quietly, as
+    # `cat` would (not 1, which would say "changes pending").
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return cli.EXIT_SIGPIPE

@@ -91,10 +91,14 @@ class Cache(object):
     try:
       with open(self._path(path, data), encoding='utf-8') as f:
         entry = json.load(f)
-      return (collections.Counter(entry['counts']),
-              [tuple(note) for note in entry['notes']], entry['cells'])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
       return None
+    # Valid JSON of another shape (a damaged or foreign file) is a miss,
+    # not a crash, nor a report built from it.
+    if not _valid_entry(entry):
+      return None
+    return (collections.Counter(entry['counts']),
+            [tuple(note) for note in entry['notes']], entry['cells'])
 
   def put(self, path, data, counts, notes, cells):
     """Stores an unchanged file's outcome; silently gives up on I/O errors."""
@@ -113,6 +117,7 @@ class Cache(object):
         answers = json.load(f)
     except (OSError, ValueError):
       return {}
+    # rewrite.remember checks each answer's shape.
     return answers if isinstance(answers, dict) else {}
 
   def add_answers(self, learned):
@@ -121,6 +126,22 @@ class Cache(object):
     if learned:
       _write(self._answers_path(), json.dumps(dict(self.answers(), **learned),
                                               sort_keys=True))
+
+
+def _valid_entry(entry):
+  """Whether `entry` has the shape `put` writes."""
+  if not isinstance(entry, dict):
+    return False
+  counts, notes, cells = (entry.get('counts'), entry.get('notes'),
+                          entry.get('cells', False))
+  return (isinstance(counts, dict) and
+          all(isinstance(k, str) and type(v) is int for k, v in counts.items())
+          and isinstance(notes, list) and
+          all(isinstance(n, list) and len(n) == 4 and type(n[0]) is int and
+              type(n[1]) is int and all(isinstance(x, str) for x in n[2:])
+              for n in notes) and
+          (cells is None or (isinstance(cells, list) and
+                             all(type(c) is int for c in cells))))
 
 
 def _write(target, text):

@@ -29,7 +29,11 @@ def find_files(paths):
 
   Directories are walked recursively for .py and .ipynb files; a file named
   on the command line is taken whatever its suffix. `error` is None, or a
-  message for a path that does not exist or cannot be listed.
+  message for a path that does not exist, cannot be listed, is not a
+  regular file (a FIFO would block the reader), or is a symbolic link found
+  in a walked directory that points outside it (the file it names is not
+  the user's to change; a link to a file inside is skipped, as that file is
+  walked under its own name).
 
   Args:
     paths: files and directories, as given by the user.
@@ -46,18 +50,29 @@ def find_files(paths):
   for path in paths:
     if os.path.isdir(path):
       errors = []
+      tree = os.path.realpath(path)
       for root, dirs, names in os.walk(path, onerror=errors.append):
         dirs[:] = sorted(
             d for d in dirs if not (d.startswith('.') or d in SKIP_DIRS or
                                     _is_venv(os.path.join(root, d))))
         for name in sorted(names):
           full = os.path.join(root, name)
-          if name.endswith(SUFFIXES) and os.path.isfile(full) and once(full):
+          if not name.endswith(SUFFIXES) or not os.path.isfile(full):
+            continue
+          if os.path.islink(full):
+            target = os.path.realpath(full)
+            if os.path.commonpath([tree, target]) != tree:
+              yield full, ('symbolic link to %s, outside %s: left alone '
+                           '(name that file to migrate it)' % (target, path))
+            continue
+          if once(full):
             yield full, None
       for error in errors:
         yield error.filename or path, 'cannot list: %s' % error.strerror
     elif os.path.exists(path):
-      if once(path):
+      if not stat.S_ISREG(os.stat(path).st_mode):
+        yield path, 'not a regular file: left alone'
+      elif once(path):
         yield path, None
     else:
       yield path, 'no such file or directory'
@@ -70,7 +85,10 @@ def write_atomic(path, data, expected=None):
   disk, get the original's permission bits, and only then replace the
   original with os.replace, which is atomic on POSIX and Windows: a crash or
   error at any point leaves either the old file or the new one, never a
-  mixture. Symbolic links are written through, not replaced.
+  mixture. Symbolic links are written through, not replaced. A file that
+  replacing would change in another way is refused and left as it is: a
+  read-only file, one with other hard links (they would keep the old
+  text), one whose owner could not be kept.
 
   Args:
     path: the file to replace.
@@ -86,6 +104,12 @@ def write_atomic(path, data, expected=None):
   real = os.path.realpath(path)
   directory, base = os.path.split(real)
   info = os.stat(real)
+  if not info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+    raise OSError(errno.EACCES, 'read-only file (make it writable to '
+                  'migrate it)')
+  if info.st_nlink > 1:
+    raise OSError(errno.EMLINK, 'the file has %d hard links, which would '
+                  'keep the old text' % info.st_nlink)
   fd, tmp = tempfile.mkstemp(prefix='.%s.' % base, suffix='.migrate-tmp',
                              dir=directory)
   try:
@@ -103,8 +127,10 @@ def write_atomic(path, data, expected=None):
         info.st_uid, info.st_gid):
       try:
         os.chown(tmp, info.st_uid, info.st_gid)
-      except OSError:
-        pass  # Only the owner or root may; the file then belongs to us.
+      except OSError as e:
+        # Only root may give a file away: the file would change owner.
+        raise OSError(e.errno, 'its owner (uid %d, gid %d) could not be '
+                      'kept' % (info.st_uid, info.st_gid)) from e
     os.replace(tmp, real)
   except BaseException:
     try:

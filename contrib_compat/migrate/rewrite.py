@@ -190,7 +190,13 @@ _LEARNED = {}
 
 
 def remember(answers):
-  _ANSWERS.update(answers)
+  """Loads stored answers; one of a shape no question gives is dropped (it
+  would silently change the rewrite), so that question is asked again."""
+  for key, answer in answers.items():
+    question = key.split('\0', 1)[0] if isinstance(key, str) else None
+    valid = _ANSWER_KINDS.get(question)
+    if valid is not None and valid(answer):
+      _ANSWERS[key] = answer
 
 
 def answers_learned():
@@ -214,6 +220,15 @@ def _asked(question):
       answer = _ANSWERS[key] = _LEARNED[key] = question(*args)
       return answer
   return ask
+
+
+# The answers each question gives, for checking stored ones.
+_ANSWER_KINDS = {
+    '_tf_spelling': lambda a: a is None or isinstance(a, str),
+    '_module_exists': lambda a: isinstance(a, bool),
+    '_provides': lambda a: isinstance(a, bool),
+    '_api_of': lambda a: a in (None, 'v1', 'v2', 'both'),
+}
 
 
 def _quiet_tensorflow_import():

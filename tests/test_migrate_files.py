@@ -121,3 +121,47 @@ def test_stored_answers_of_the_wrong_type_are_asked_again():
   assert '_provides\0a\0b' not in rewrite._ANSWERS  # pylint: disable=protected-access
   assert rewrite._ANSWERS['_module_exists\0m'] is True  # pylint: disable=protected-access
   rewrite._ANSWERS.pop('_module_exists\0m')  # pylint: disable=protected-access
+
+
+def _children(pid):
+  found = []
+  for entry in os.listdir('/proc'):
+    if entry.isdigit():
+      try:
+        with open('/proc/%s/stat' % entry) as f:
+          fields = f.read().rsplit(')', 1)[1].split()
+      except OSError:
+        continue
+      if int(fields[1]) == pid:
+        found.append(int(entry))
+  return found
+
+
+@pytest.mark.skipif(not os.path.isdir('/proc'), reason='needs /proc')
+def test_workers_end_when_the_parent_is_killed(tmp_path):
+  import signal  # pylint: disable=g-import-not-at-top
+  import time  # pylint: disable=g-import-not-at-top
+  for i in range(120):
+    (tmp_path / ('m%03d.py' % i)).write_bytes(SOURCE)
+  parent = subprocess.Popen(
+      [sys.executable, '-m', 'contrib_compat.migrate', '--no-cache', '-j', '2',
+       str(tmp_path)], cwd=REPO, stdout=subprocess.DEVNULL,
+      stderr=subprocess.DEVNULL)
+  try:
+    deadline = time.time() + 120
+    workers = []
+    while len(workers) < 2 and time.time() < deadline:
+      time.sleep(0.2)
+      workers = _children(parent.pid)
+    assert len(workers) >= 2, 'the pool never started'
+  finally:
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+  deadline = time.time() + 30
+  while time.time() < deadline and any(os.path.exists('/proc/%d' % w)
+                                       for w in workers):
+    time.sleep(0.2)
+  alive = [w for w in workers if os.path.exists('/proc/%d' % w)]
+  for w in alive:
+    os.kill(w, signal.SIGKILL)
+  assert not alive, 'workers outlived their parent'

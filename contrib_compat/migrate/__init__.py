@@ -34,6 +34,8 @@ import io
 import multiprocessing
 import os
 import sys
+import threading
+import time
 import tokenize
 
 from contrib_compat import cli
@@ -260,8 +262,8 @@ def _rewrite_all(paths, jobs, answers, learned):
         'fork' if 'fork' in multiprocessing.get_all_start_methods() else
         'spawn')
     executor = concurrent.futures.ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_remembering,
-        initargs=(answers,))
+        jobs, mp_context=context, initializer=_start_worker,
+        initargs=(answers, os.getpid()))
     results = _closing(executor, executor.map(_rewrite_learning, paths,
                                               chunksize=4))
   for outcome, new in results:
@@ -269,9 +271,18 @@ def _rewrite_all(paths, jobs, answers, learned):
     yield outcome
 
 
-def _remembering(answers):
+def _start_worker(answers, parent):
   from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top
   rewrite.remember(answers)
+  threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent, poll_s=0.5):
+  """Ends this worker once `parent` is gone: a parent killed by SIGKILL or
+  SIGTERM shuts no pool down, and its workers waited for work forever."""
+  while os.getppid() == parent:
+    time.sleep(poll_s)
+  os._exit(1)  # pylint: disable=protected-access
 
 
 def _rewrite_learning(path):

@@ -135,6 +135,12 @@ NAMES.update(('signal.' + n, 'tf.signal.' + n)
 NAMES.update(('framework.' + n, 'tf.compat.v1.' + n)
              for n in ('assert_scalar', 'assert_same_float_dtype', 'py_func'))
 NAMES['framework.TensorSpec'] = 'tf.TensorSpec'
+# tf.contrib.image's projective transforms and bipartite_match, rebuilt.
+NAMES.update(('image.' + n, 'contrib_compat.image.' + n)
+             for n in ('angles_to_projective_transforms', 'bipartite_match',
+                       'compose_transforms', 'flat_transforms_to_matrices',
+                       'matrices_to_flat_transforms', 'rotate', 'transform',
+                       'translate', 'translations_to_projective_transforms'))
 # Graph helpers TF 2 has no name for, rebuilt with TF1's node names.
 NAMES.update(('framework.' + n, 'contrib_compat.framework_ops.' + n)
              for n in ('get_graph_from_inputs', 'get_name_scope',
@@ -170,6 +176,10 @@ MODULE_PATHS = {
     'data.python': 'data',
     'data.python.ops': 'data',
     'summary.summary': 'summary',
+    # The Object Detection API's bipartite matcher imports this path.
+    'image.python': 'image',
+    'image.python.ops': 'image',
+    'image.python.ops.image_ops': 'image',
     'util.util': 'util',
 }
 

@@ -1,0 +1,100 @@
+"""tf.contrib.image against real TF 1.15: cases, one runner, the golden.
+
+Python 3.7 code that runs under either interpreter: with TF 1.15 it writes
+(or `--check`s) `golden/tf1_image.json`,
+
+    /tmp/tf115/bin/python tests/conformance/tf1_image.py [--check]
+
+and test_tf1_image.py runs the same cases with contrib_compat.image and
+compares. The cases (seeded, plain JSON): bipartite_match on random and on
+integer distance matrices (many ties: TF1's priority queue decides them),
+every num_valid_rows from -1 to one past the rows (TF1 refused that one) and
+several top_k; transform / rotate / translate / compose_transforms on random
+images with NEAREST and BILINEAR interpolation.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+GOLDEN = os.path.join(REPO, 'tests', 'conformance', 'golden', 'tf1_image.json')
+
+
+def cases(seed=0):
+  rng = np.random.RandomState(seed)
+  out = []
+  for i in range(60):
+    rows, columns = rng.randint(1, 7), rng.randint(1, 7)
+    distances = (rng.randint(0, 4, size=(rows, columns)) if i % 2 else
+                 rng.rand(rows, columns).round(6))
+    out.append({'kind': 'bipartite_match',
+                'distances': distances.astype(float).tolist(),
+                'num_valid_rows': int(rng.randint(-1, rows + 2)),
+                'top_k': int(rng.choice([-1, 0, 1, 2, 10]))})
+  for i in range(16):
+    transform = (np.eye(3).ravel()[:8] + rng.randn(8) *
+                 np.array([.1, .1, .3, .1, .1, .3, .001, .001]))
+    out.append({'kind': 'transform',
+                'images': rng.rand(2, 7, 9, 3).round(6).tolist(),
+                'transform': transform.round(6).tolist(),
+                'interpolation': ['NEAREST', 'bilinear'][i % 2],
+                'angle': round(float(rng.rand() * 6), 6),
+                'translation': rng.randn(2).round(6).tolist()})
+  return out
+
+
+def run(case, image):
+  """The case's outputs with `image` (tf.contrib.image or ours), as JSON."""
+  graph = tf.Graph()
+  with graph.as_default(), tf.Session(graph=graph) as sess:
+    if case['kind'] == 'bipartite_match':
+      try:
+        matches = sess.run(image.bipartite_match(
+            tf.constant(case['distances'], tf.float32),
+            case['num_valid_rows'], top_k=case['top_k']))
+      except tf.errors.InvalidArgumentError:
+        return 'InvalidArgumentError'
+      return [m.tolist() for m in matches]
+    images = tf.constant(case['images'], tf.float32)
+    interpolation = case['interpolation']
+    outputs = [
+        image.transform(images, case['transform'],
+                        interpolation=interpolation),
+        image.rotate(images, case['angle'], interpolation=interpolation),
+        image.rotate(images[0, :, :, 0], case['angle']),
+        image.translate(images[0], case['translation'],
+                        interpolation=interpolation),
+        image.compose_transforms(
+            tf.constant(case['transform'], tf.float32),
+            image.angles_to_projective_transforms(case['angle'], 7., 9.)),
+        image.matrices_to_flat_transforms(image.flat_transforms_to_matrices(
+            case['transform'])),
+    ]
+    return [np.asarray(o, np.float64).round(5).tolist()
+            for o in sess.run(outputs)]
+
+
+def _main():
+  parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  parser.add_argument('--check', action='store_true')
+  args = parser.parse_args()
+  from tensorflow.contrib import image  # pylint: disable=g-import-not-at-top
+  text = json.dumps({'tensorflow': tf.__version__,
+                     'results': [run(c, image) for c in cases()]}) + '\n'
+  if args.check:
+    same = os.path.exists(GOLDEN) and open(GOLDEN).read() == text
+    if not same:
+      sys.stderr.write('differs from TF %s: %s\n' % (tf.__version__, GOLDEN))
+    return 0 if same else 1
+  with open(GOLDEN, 'w') as f:
+    f.write(text)
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(_main())

@@ -72,6 +72,13 @@ def _removed_message(dotted):
     return ('tf.contrib.%s was removed with tf.contrib in TensorFlow 2 and '
             'contrib_compat does not provide it%s; use %s instead.'
             % (dotted, why, replacement))
+  fallback = replacements.PROVIDED_MODULE_FALLBACKS.get(
+      dotted.partition('.')[0])
+  if fallback:
+    # A name the provided module lacks (docs/contrib_census.md lists them).
+    return ('tf.contrib.%s does not exist: contrib_compat provides '
+            'tf.contrib.slim, layers, framework and training%s, not this '
+            'name; use %s instead.' % (dotted, why, fallback))
   return ('tf.contrib.%s does not exist: contrib_compat provides '
           'tf.contrib.slim, layers, framework and training%s, and '
           'knows no replacement for this name (`python -m '

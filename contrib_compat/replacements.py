@@ -51,6 +51,72 @@ REPLACEMENTS = {
     'tfprof': 'tf.compat.v1.profiler',
     'nn': 'tf.nn',
     'util': 'tf.get_static_value, tf.make_tensor_proto, tf.make_ndarray',
+    # The rest of TF 1.15's tf.contrib (docs/contrib_census.md lists every
+    # name): what each module's users moved to.
+    'autograph': 'tf.autograph',
+    'bayesflow': 'tensorflow_probability',
+    'cloud': 'tensorflow_io.bigquery (BigQuery); tf.io.gfile reads gs://',
+    'cluster_resolver': 'tf.distribute.cluster_resolver',
+    'constrained_optimization': 'tensorflow_constrained_optimization '
+                                '(pip install '
+                                'tensorflow-constrained-optimization)',
+    'copy_graph': 'tf.compat.v1.train.export_meta_graph / '
+                  'import_meta_graph',
+    'deprecated': 'tf.compat.v1.summary (scalar, histogram, image, audio, '
+                  'merge_all)',
+    'distribute': 'tf.distribute',
+    'factorization': 'scikit-learn (k-means, GMM) or TensorFlow Recommenders '
+                     '(WALS left with the Estimator API in TF 2.16)',
+    'feature_column': 'tf.feature_column',
+    'ffmpeg': 'tensorflow_io (audio and video decoding) or tf.audio',
+    'graph_editor': 'tf.compat.v1.import_graph_def with input_map / '
+                    'return_elements for graph surgery',
+    'grid_rnn': 'tf.compat.v1.nn.rnn_cell cells wired into a grid by hand',
+    'input_pipeline': 'tf.data',
+    'integrate': 'tensorflow_probability.math.ode',
+    'keras': 'tf.keras',
+    'kernel_methods': 'tf_keras.layers.experimental.RandomFourierFeatures',
+    'labeled_tensor': 'plain tf.Tensor with the axis names kept by the code',
+    'legacy_seq2seq': 'tensorflow_addons.seq2seq',
+    'linear_optimizer': 'tf.keras linear models (the SDCA Estimators left '
+                        'with the Estimator API in TF 2.16)',
+    'model_pruning': 'tensorflow_model_optimization.sparsity',
+    'optimizer_v2': 'tf.keras.optimizers',
+    'periodic_resample': 'tf.reshape / tf.nn.depth_to_space',
+    'proto': 'tf.io.decode_proto / tf.io.encode_proto',
+    'quantization': 'tf.quantization',
+    'receptive_field': 'the receptive_field package of TF 1.15 '
+                       '(tensorflow/contrib/receptive_field, Apache 2.0), '
+                       'copied into the project',
+    'recurrent': 'tf.keras.layers.RNN',
+    'reduce_slice_ops': 'tf.math.segment_sum and the other tf.math segment '
+                        'reductions',
+    'remote_fused_graph': 'TensorFlow Lite delegates',
+    'rpc': 'grpcio called from tf.py_function',
+    'solvers': 'tf.linalg (lstsq, solve) and '
+               'tensorflow_probability.optimizer',
+    'sparsemax': 'tensorflow_addons.activations.sparsemax',
+    'specs': 'tf.keras layers',
+    'staging': 'tf.data prefetch_to_device, or tf.raw_ops.Stage / Unstage',
+    'stat_summarizer': 'tf.compat.v1.profiler',
+    'stateless': 'tf.random.stateless_uniform, '
+                 'tf.random.stateless_normal and the rest of tf.random\'s '
+                 'stateless functions',
+    'tensor_forest': 'tensorflow_decision_forests',
+    'tensorboard': 'tensorboard (pip install tensorboard) and tf.summary',
+    'testing': 'tf.test',
+    'timeseries': 'tensorflow_probability.sts',
+}
+
+
+# For the names the provided modules lack (tf.contrib.framework's
+# smart_cond, layers' feature-column helpers, ...): where to look instead.
+PROVIDED_MODULE_FALLBACKS = {
+    'framework': 'tf.compat.v1 (tf.cond for smart_cond, '
+                 'tf.compat.v1.train.warm_start for the load_*_initializer '
+                 'functions)',
+    'layers': 'tf.compat.v1.layers or tf.feature_column',
+    'slim': 'tf.compat.v1 or tf.keras',
 }
 
 

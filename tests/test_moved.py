@@ -254,7 +254,9 @@ def test_names_with_no_home_keep_a_clear_error(installed):
 
 # Packages named by messages; each was checked by hand on PyPI (2026-12).
 PYPI_PACKAGES = {'tensorflow_addons', 'tensorflow_probability',
-                 'tensorflow_model_optimization', 'tf_keras'}
+                 'tensorflow_model_optimization', 'tf_keras', 'tensorflow_io',
+                 'tensorflow_constrained_optimization',
+                 'tensorflow_decision_forests'}
 
 
 def test_every_message_names_something_that_exists():
@@ -264,8 +266,9 @@ def test_every_message_names_something_that_exists():
     except (AttributeError, ImportError):
       # Gone with tf_keras or the Estimator API: the message says which.
       assert moved.missing_home_hint(home), home
-  texts = list(replacements.REPLACEMENTS.values()) + list(
-      replacements.LAYERS_MOVED.values())
+  texts = (list(replacements.REPLACEMENTS.values()) +
+           list(replacements.LAYERS_MOVED.values()) +
+           list(replacements.PROVIDED_MODULE_FALLBACKS.values()))
   for text in texts:
     for name in re.findall(r'\btf\.[A-Za-z_][\w.]*\w', text):
       moved.resolve(name)  # raises if the installed TF lacks it

@@ -105,6 +105,9 @@ def _token(value, lib, state):
     return state['batch_weights']
   if name == 'clipping':
     return {'rmax': 2.0, 'rmin': 0.5, 'dmax': 1.0}
+  if name == 'adjustment':
+    # Keras' batch-renorm style adjustment: (scale, bias) from the shape.
+    return lambda shape: (tf.fill(shape[-1:], 1.5), tf.fill(shape[-1:], 0.25))
   raise ValueError('unknown token %r' % value)
 
 
@@ -423,6 +426,8 @@ CASES = [
         'batch_weights': '$batch_weights', 'is_training': '$is_training'}),
     _case('bn_renorm_decay_rank2', BN, {'renorm': True, 'renorm_decay': 0.9,
                                         'scale': True}, shape=[4, 3]),
+    _case('bn_adjustment_tensor_is_training', BN, {
+        'adjustment': '$adjustment', 'is_training': '$is_training'}),
     _case('bn_collections_activation', BN, {
         'activation_fn': '$relu', 'variables_collections': ['extra'],
         'outputs_collections': 'end_points', 'center': False}),

@@ -31,8 +31,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 
 import numpy as np
 
@@ -70,14 +72,33 @@ def _check_prefix(ckpt):
   if ckpt.endswith('.index'):
     ckpt = ckpt[:-len('.index')]
   if not os.path.exists(ckpt + '.index'):
-    raise CkptError('CKPT %r: no checkpoint index at %s.index'
-                    % (ckpt, ckpt))
+    if is_v1(ckpt):
+      return ckpt
+    raise CkptError('CKPT %r: no checkpoint index at %s.index (nor a V1 '
+                    'checkpoint file)' % (ckpt, ckpt))
   return ckpt
 
 
+def is_v1(path):
+  """Whether `path` is a V1-format checkpoint (one file, no index).
+
+  TF1 wrote those until 1.x's Saver moved to V2 (index + data files);
+  TensorFlow's reader still reads them.
+  """
+  if not os.path.isfile(path):
+    return False
+  try:
+    _tf().train.load_checkpoint(path)
+  except Exception:  # pylint: disable=broad-except
+    return False
+  return True
+
+
 def has_data(prefix):
-  """Whether the data file(s) of checkpoint `prefix` are present."""
-  return bool(glob.glob(glob.escape(prefix) + '.data-*'))
+  """Whether the data file(s) of checkpoint `prefix` are present (a V1
+  checkpoint is its own data file)."""
+  return bool(glob.glob(glob.escape(prefix) + '.data-*')) or (
+      os.path.isfile(prefix) and not os.path.exists(prefix + '.index'))
 
 
 def read_index(ckpt):
@@ -706,11 +727,22 @@ def _parser():
   return parser
 
 
+def _exit_cleanly_on_sigterm():
+  """SIGTERM (`kill`, a job scheduler) ends the tool through SystemExit, so
+  a convert in progress removes its staging directory and puts back the
+  checkpoint it was replacing, as on any other failure. Returns the
+  handler it replaced (None off the main thread, where none can be set)."""
+  if threading.current_thread() is not threading.main_thread():
+    return None
+  return signal.signal(signal.SIGTERM, lambda *unused: sys.exit(128 + 15))
+
+
 def main(argv=None, out=None):
   """Runs the command line; returns the exit status."""
   args = _parser().parse_args(argv)
   cli.quiet_tensorflow(args.verbose)
   out = sys.stdout if out is None else out
+  previous = _exit_cleanly_on_sigterm()
   try:
     return args.run(args, out)
   except CkptError as e:
@@ -728,6 +760,9 @@ def main(argv=None, out=None):
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, out.fileno() if hasattr(out, 'fileno') else 1)
     return cli.EXIT_SIGPIPE
+  finally:
+    if previous is not None:
+      signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == '__main__':

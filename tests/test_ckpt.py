@@ -12,6 +12,7 @@ import tensorflow.compat.v1 as tf
 
 import contrib_compat as cc
 from contrib_compat import ckpt
+from tests.conftest import REPO
 
 FIXTURE_DEPTHWISE = 'depthwise'
 SSD = 'contrib_compat.models.ssd_mobilenet_v2_depthwise'
@@ -560,3 +561,50 @@ def test_unknown_input_dtype_is_a_usage_error(small_ckpt, capsys):
   assert status == 2
   assert "--input-dtype 'floaty' is not a TensorFlow dtype" in (
       capsys.readouterr().err)
+
+
+def test_v1_format_checkpoints_are_read_and_converted(tmp_path):
+  """TF1 Savers wrote one-file V1 checkpoints before the index format."""
+  prefix = tmp_path / 'v1' / 'model.ckpt'
+  prefix.parent.mkdir()
+  with tf.Graph().as_default():
+    small_model(tf.placeholder(tf.float32, (1, 8, 8, 3)))
+    saver = tf.train.Saver(write_version=tf.train.SaverDef.V1)
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      saver.save(sess, str(prefix), write_meta_graph=False)
+      values = {v.op.name: sess.run(v) for v in tf.global_variables()}
+  assert not (tmp_path / 'v1' / 'model.ckpt.index').exists()
+  status, text = run('inspect', prefix)
+  assert status == 0 and 'no data file' not in text
+  out = tmp_path / 'v2' / 'model.ckpt'
+  assert run('convert', prefix, out)[0] == 0
+  reader = tf.train.load_checkpoint(str(out))
+  for name, value in values.items():
+    assert reader.get_tensor(name).tobytes() == value.tobytes()
+
+
+_SIGTERM_MIDWAY = '''
+import os, signal, sys
+from contrib_compat import ckpt
+real_verify = ckpt._verify
+def verify_then_get_killed(*args):
+  real_verify(*args)
+  os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` would, mid-convert
+ckpt._verify = verify_then_get_killed
+sys.exit(ckpt.main(sys.argv[1:]))
+'''
+
+
+def test_sigterm_mid_convert_cleans_up_and_keeps_the_old_checkpoint(
+    small_ckpt, tmp_path):
+  prefix, values = small_ckpt
+  out = tmp_path / 'out' / 'model.ckpt'
+  ckpt.write_converted(str(prefix), {n: 'old/' + n for n in values}, str(out))
+  before = _bytes_of(out.parent)
+  result = subprocess.run(
+      [sys.executable, '-c', _SIGTERM_MIDWAY, 'convert', str(prefix),
+       str(out), '--rename', 'sep=new', '--force'],
+      cwd=REPO, capture_output=True, text=True, check=False, timeout=300)
+  assert result.returncode == 143, result.stderr
+  assert _bytes_of(out.parent) == before  # no staging directory either

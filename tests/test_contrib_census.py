@@ -54,6 +54,11 @@ def test_what_real_code_uses_is_provided(classified):
 
 
 def test_the_page_is_current(classified, tf1_names):
+  # What resolves depends on the TensorFlow installed (the rnn cells need
+  # tf_keras from 2.16 on): the page is for the one it names.
+  if ('under TensorFlow %s ' % census.tf2_version()) not in (
+      census.PAGE.read_text()):
+    pytest.skip('docs/contrib_census.md was made with another TensorFlow')
   assert census.PAGE.read_text() == census.page(classified,
                                                 tf1_names['tensorflow'])
   counts = census.counts(classified)

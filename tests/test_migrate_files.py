@@ -115,12 +115,17 @@ def test_a_cache_entry_of_another_shape_is_a_miss(tmp_path, entry):
 
 
 def test_stored_answers_of_the_wrong_type_are_asked_again():
-  rewrite.remember({'_api_of\0Session': 3, '_provides\0a\0b': 'yes',
-                    '_module_exists\0m': True})
-  assert '_api_of\0Session' not in rewrite._ANSWERS  # pylint: disable=protected-access
-  assert '_provides\0a\0b' not in rewrite._ANSWERS  # pylint: disable=protected-access
-  assert rewrite._ANSWERS['_module_exists\0m'] is True  # pylint: disable=protected-access
-  rewrite._ANSWERS.pop('_module_exists\0m')  # pylint: disable=protected-access
+  # Keys no question of a real run asks: the answers memo is per process.
+  api, provides, exists = ('_api_of\0StoredNameA', '_provides\0m\0b',
+                           '_module_exists\0stored_module')
+  try:
+    rewrite.remember({api: 3, provides: 'yes', exists: True})
+    assert api not in rewrite._ANSWERS  # pylint: disable=protected-access
+    assert provides not in rewrite._ANSWERS  # pylint: disable=protected-access
+    assert rewrite._ANSWERS[exists] is True  # pylint: disable=protected-access
+  finally:
+    for key in (api, provides, exists):
+      rewrite._ANSWERS.pop(key, None)  # pylint: disable=protected-access
 
 
 def _children(pid):

@@ -29,7 +29,6 @@ import multiprocessing.spawn
 import os
 import runpy
 import sys
-import traceback
 import types
 
 from contrib_compat import cli

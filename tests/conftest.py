@@ -54,6 +54,17 @@ def _own_migrate_cache(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
+def installed():
+  """`contrib_compat.install()` for the test (tf.contrib), undone after."""
+  import contrib_compat  # pylint: disable=g-import-not-at-top
+  module = contrib_compat.install()
+  try:
+    yield module
+  finally:
+    contrib_compat.uninstall()
+
+
+@pytest.fixture
 def graph():
   """A fresh graph, made default: TF1 graph-mode semantics inside."""
   g = tf.Graph()

@@ -15,14 +15,6 @@ from contrib_compat import slim_repair
 from tests.conftest import REPO
 
 
-@pytest.fixture
-def installed():
-  module = cc.install()
-  try:
-    yield module
-  finally:
-    cc.uninstall()
-
 
 def _contrib_module_names():
   return sorted(n for n in sys.modules

@@ -5,19 +5,9 @@ import pytest
 import tensorflow as tf
 import tensorflow.compat.v1 as tf1
 
-import contrib_compat
-from contrib_compat import contrib
 from contrib_compat import framework_ops
 from contrib_compat.migrate import rewrite
 
-
-@pytest.fixture
-def installed():
-  contrib_compat.install()
-  try:
-    yield tf.contrib
-  finally:
-    contrib.uninstall()
 
 
 def test_get_name_scope_as_tf1(graph, installed):

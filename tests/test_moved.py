@@ -10,13 +10,11 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow.compat.v1 as tf1
 
 import contrib_compat
-from contrib_compat import contrib
 from contrib_compat import moved
 from contrib_compat import replacements
 from contrib_compat.migrate import rewrite
@@ -47,14 +45,6 @@ def _upgrade_renames():
 
 UPGRADE = _upgrade_renames()
 
-
-@pytest.fixture
-def installed():
-  contrib_compat.install()
-  try:
-    yield tf.contrib
-  finally:
-    contrib.uninstall()
 
 
 def _lookup(root, dotted):

@@ -229,7 +229,7 @@ def test_batch_norm_subtree_matches_tf113(tf113_fixture, index):
 # --- DS-CNN's audio front end: tf.contrib's audio_ops ------------------------
 
 
-def test_ds_cnn_audio_front_end_matches_tf14(installed_contrib):
+def test_ds_cnn_audio_front_end_matches_tf14(installed):
   """The TF 1.4 graph's DecodeWav -> AudioSpectrogram -> Mfcc, rebuilt.
 
   TF1's speech models imported these from
@@ -262,11 +262,3 @@ def test_ds_cnn_audio_front_end_matches_tf14(installed_contrib):
   front = ('wav_data', 'decoded_sample_data', 'AudioSpectrogram', 'Mfcc')
   _assert_same_nodes(theirs, graph.as_graph_def(), keep=front.__contains__)
 
-
-@pytest.fixture
-def installed_contrib():
-  cc.install()
-  try:
-    yield
-  finally:
-    cc.uninstall()

@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-import contrib_compat
-from contrib_compat import contrib
 from contrib_compat import image
 from tests.conformance import tf1_image
 
@@ -42,16 +40,12 @@ def test_ties_go_as_tf1s_priority_queue_sent_them():
   assert rows.tolist() == [0, 2, 3] and columns.tolist() == [0, -1, 1, 2]
 
 
-def test_object_detection_api_import_path():
-  contrib_compat.install()
-  try:
-    from tensorflow.contrib.image.python.ops import image_ops  # pylint: disable=g-import-not-at-top
-    assert image_ops.bipartite_match is image.bipartite_match
-    assert tf.contrib.image.rotate is image.rotate
-    with pytest.raises(AttributeError, match='tensorflow_addons.image'):
-      tf.contrib.image.connected_components  # pylint: disable=pointless-statement
-  finally:
-    contrib.uninstall()
+def test_object_detection_api_import_path(installed):
+  from tensorflow.contrib.image.python.ops import image_ops  # pylint: disable=g-import-not-at-top
+  assert image_ops.bipartite_match is image.bipartite_match
+  assert installed.image.rotate is image.rotate
+  with pytest.raises(AttributeError, match='tensorflow_addons.image'):
+    installed.image.connected_components  # pylint: disable=pointless-statement
 
 
 def test_errors_name_the_argument():

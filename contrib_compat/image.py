@@ -4,15 +4,16 @@ The projective transforms (`transform`, `rotate`, `translate` and the
 helpers that build and compose transform vectors) run TensorFlow's own
 `ImageProjectiveTransformV2` kernel, which TF 2 still ships (as
 `tf.raw_ops`), under TF 1.15's name scopes, so graphs and outputs are TF1's.
-`bipartite_match` was a contrib-only kernel; it is rebuilt here from
-TensorFlow ops with the same greedy algorithm and results (the Object
-Detection API's bipartite matcher calls it).
+`bipartite_match` was a contrib-only kernel; it is rebuilt here with the
+same greedy algorithm and results (the Object Detection API's bipartite
+matcher calls it). `dense_image_warp` samples bilinearly from public ops,
+with TF1's clamping at the borders.
 
 `install()` and the runner serve these as `tf.contrib.image.<name>` and as
 `tensorflow.contrib.image.python.ops.image_ops`; contrib-compat-migrate
 rewrites uses to `contrib_compat.image.<name>`. The rest of TF1's module
-(`connected_components`, `dense_image_warp`, `sparse_image_warp`,
-`interpolate_spline`, `single_image_random_dot_stereograms`) is refused
+(`connected_components`, `sparse_image_warp`, `interpolate_spline`,
+`single_image_random_dot_stereograms`) is refused
 with a message naming a replacement (see replacements.py).
 """
 import functools
@@ -235,6 +236,73 @@ def matrices_to_flat_transforms(transform_matrices):
     # Normalized by the last entry (normally 1).
     transforms /= transforms[:, 8:9]
     return transforms[:, :8]
+
+
+def dense_image_warp(image, flow, name='dense_image_warp'):
+  """Warps images by a dense flow field, as tf.contrib.image.dense_image_warp.
+
+  Output pixel (b, y, x) is the input bilinearly sampled at
+  (y - flow[b, y, x, 0], x - flow[b, y, x, 1]); points outside the image
+  take the nearest border pixels, as in TF1.
+
+  Args:
+    image: float [batch, height, width, channels], height and width >= 2.
+    flow: float [batch, height, width, 2] (row, column) offsets.
+    name: the name scope.
+
+  Returns:
+    The warped images, shaped and typed as `image`.
+
+  Raises:
+    ValueError: `image` is not 4-D.
+  """
+  with tf.name_scope(name):
+    image = tf.convert_to_tensor(image, name='image')
+    flow = tf.convert_to_tensor(flow, name='flow')
+    if image.shape.rank not in (None, 4):
+      raise ValueError('dense_image_warp: `image` must be 4-D [batch, height, '
+                       'width, channels], got shape %s' % image.shape)
+    batch, height, width, channels = tf.unstack(tf.shape(image))
+    grid_x, grid_y = tf.meshgrid(tf.range(width), tf.range(height))
+    grid = tf.cast(tf.stack([grid_y, grid_x], axis=2), flow.dtype)[None]
+    queries = tf.reshape(grid - flow, [batch, height * width, 2])
+    values = _interpolate_bilinear(image, queries)
+    return tf.reshape(values, [batch, height, width, channels])
+
+
+def _interpolate_bilinear(grid, queries):
+  """`grid` [B, H, W, C] sampled at `queries` [B, N, 2] (row, column), the
+  four neighbours clamped to the grid as TF1's contrib did."""
+  with tf.control_dependencies([
+      tf.assert_greater_equal(tf.shape(grid)[1], 2,
+                              message='Grid height must be at least 2.'),
+      tf.assert_greater_equal(tf.shape(grid)[2], 2,
+                              message='Grid width must be at least 2.')]):
+    shape = tf.shape(grid)
+  batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
+  count = tf.shape(queries)[1]
+  lower, weights = [], []
+  for axis, size in ((0, height), (1, width)):
+    points = queries[:, :, axis]
+    floor = tf.minimum(tf.maximum(tf.zeros([], points.dtype),
+                                  tf.floor(points)),
+                       tf.cast(size - 2, points.dtype))
+    lower.append(tf.cast(floor, tf.int32))
+    weight = tf.clip_by_value(tf.cast(points - floor, grid.dtype), 0., 1.)
+    weights.append(weight[:, :, None])
+  flat = tf.reshape(grid, [batch * height * width, channels])
+  offsets = (tf.range(batch) * height * width)[:, None]
+
+  def pick(rows, columns):
+    return tf.reshape(tf.gather(flat, offsets + rows * width + columns),
+                      [batch, count, channels])
+
+  (top, left), (bottom, right) = lower, (lower[0] + 1, lower[1] + 1)
+  top_left, top_right = pick(top, left), pick(top, right)
+  bottom_left, bottom_right = pick(bottom, left), pick(bottom, right)
+  upper = weights[1] * (top_right - top_left) + top_left
+  under = weights[1] * (bottom_right - bottom_left) + bottom_left
+  return weights[0] * (under - upper) + upper
 
 
 def bipartite_match(distance_mat, num_valid_rows, top_k=-1,

@@ -138,7 +138,8 @@ NAMES['framework.TensorSpec'] = 'tf.TensorSpec'
 # tf.contrib.image's projective transforms and bipartite_match, rebuilt.
 NAMES.update(('image.' + n, 'contrib_compat.image.' + n)
              for n in ('angles_to_projective_transforms', 'bipartite_match',
-                       'compose_transforms', 'flat_transforms_to_matrices',
+                       'compose_transforms', 'dense_image_warp',
+                       'flat_transforms_to_matrices',
                        'matrices_to_flat_transforms', 'rotate', 'transform',
                        'translate', 'translations_to_projective_transforms'))
 # Graph helpers TF 2 has no name for, rebuilt with TF1's node names.

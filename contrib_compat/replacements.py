@@ -20,10 +20,9 @@ REPLACEMENTS = {
     'data': 'tf.data',
     'distributions': 'tensorflow_probability.distributions',
     # What contrib_compat.image does not rebuild (connected_components,
-    # dense_image_warp, sparse_image_warp, interpolate_spline, ...).
+    # sparse_image_warp, interpolate_spline, ...).
     'image': 'tensorflow_addons.image (connected_components, '
-             'dense_image_warp, sparse_image_warp, interpolate_spline), or '
-             'tf.image',
+             'sparse_image_warp, interpolate_spline), or tf.image',
     # The Estimator API itself left TensorFlow in 2.16.
     'learn': 'Keras (tf.keras); Estimators are gone since TF 2.16',
     'estimator': 'Keras (tf.keras); Estimators are gone since TF 2.16',

@@ -10,7 +10,8 @@ compares. The cases (seeded, plain JSON): bipartite_match on random and on
 integer distance matrices (many ties: TF1's priority queue decides them),
 every num_valid_rows from -1 to one past the rows (TF1 refused that one) and
 several top_k; transform / rotate / translate / compose_transforms on random
-images with NEAREST and BILINEAR interpolation.
+images with NEAREST and BILINEAR interpolation; dense_image_warp with flows
+reaching past the borders.
 """
 import argparse
 import json
@@ -45,6 +46,12 @@ def cases(seed=0):
                 'interpolation': ['NEAREST', 'bilinear'][i % 2],
                 'angle': round(float(rng.rand() * 6), 6),
                 'translation': rng.randn(2).round(6).tolist()})
+  for i in range(8):
+    height, width = rng.randint(2, 7), rng.randint(2, 7)
+    out.append({'kind': 'dense_image_warp',
+                'image': rng.rand(2, height, width, 3).round(6).tolist(),
+                # Offsets past the border too: clamped to its pixels.
+                'flow': (rng.randn(2, height, width, 2) * 2).round(6).tolist()})
   return out
 
 
@@ -60,6 +67,11 @@ def run(case, image):
       except tf.errors.InvalidArgumentError:
         return 'InvalidArgumentError'
       return [m.tolist() for m in matches]
+    if case['kind'] == 'dense_image_warp':
+      warped = sess.run(image.dense_image_warp(
+          tf.constant(case['image'], tf.float32),
+          tf.constant(case['flow'], tf.float32)))
+      return [np.asarray(warped, np.float64).round(5).tolist()]
     images = tf.constant(case['images'], tf.float32)
     interpolation = case['interpolation']
     outputs = [

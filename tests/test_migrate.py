@@ -503,17 +503,28 @@ def test_notebook_code_cells_change_and_nothing_else(tmp_path):
   old_text = path.read_text(encoding='utf-8')
   code, out, err = run(path)
   assert code == 1
-  assert '--- a/%s (cell 2)\n' % str(path).lstrip('/') in out
-  assert '(cell 5)' not in out  # a %%bash cell is not Python
+  assert '--- a/%s\n' % str(path).lstrip('/') in out
+  # The dry run's diff is a patch that git applies to the notebook file.
+  patched = tmp_path / 'patched'
+  patched.mkdir()
+  relative = path.relative_to(tmp_path)
+  shutil.copy(path, patched / relative)
+  patch = out.replace('a/%s' % str(path).lstrip('/'), 'a/%s' % relative)
+  patch = patch.replace('b/%s' % str(path).lstrip('/'), 'b/%s' % relative)
+  applied = subprocess.run(['git', 'apply', '-'], input=patch.encode('utf-8'),
+                           cwd=patched, capture_output=True, check=False)
+  assert applied.returncode == 0, applied.stderr
   code, _, err = run(path, write=True)
   assert code == 0, err
   new_text = path.read_text(encoding='utf-8')
   old, new = json.loads(old_text), json.loads(new_text)
+  assert (patched / relative).read_text(encoding='utf-8') == new_text
   sources = [''.join(c['source']) for c in new['cells']]
   assert sources[1] == '%matplotlib inline\nimport numpy as np\n' + TF_OUT + CC
   assert sources[2].startswith('from contrib_compat import slim  # the slim')
   assert 'contrib_compat.separable_conv2d(net' in sources[2]
   assert sources[3] == ''.join(old['cells'][3]['source'])  # !pip and x?
+  assert sources[4] == ''.join(old['cells'][4]['source'])  # %%bash: not Python
   for cell in old['cells'] + new['cells']:
     cell.pop('source') if cell['cell_type'] == 'code' else None
   assert old == new

@@ -139,11 +139,11 @@ def _rewrite_file(path, data, rewrite):
   except rewrite.SourceError as e:
     e.where = '%s (cell %d)' % (path, notebook.cells[e.module][0])
     raise
-  diffs = [('%s (cell %d)' % (path, n), notebook.unmask(old),
-            notebook.unmask(new))
-           for (n, old), new in zip(notebook.cells, result.outputs)
-           if new != old]
   new = bom + notebook.replaced(result.outputs).encode('utf-8')
+  # The diff is of the notebook file itself, so that `git apply` / `patch`
+  # take the dry run's output as they take a .py file's.
+  diffs = ([(path, data.decode('utf-8'), new.decode('utf-8'))]
+           if new != data else [])
   return new, diffs, result, [n for n, _ in notebook.cells]
 
 

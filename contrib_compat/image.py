@@ -7,12 +7,13 @@ helpers that build and compose transform vectors) run TensorFlow's own
 `bipartite_match` was a contrib-only kernel; it is rebuilt here with the
 same greedy algorithm and results (the Object Detection API's bipartite
 matcher calls it). `dense_image_warp` samples bilinearly from public ops,
-with TF1's clamping at the borders.
+with TF1's clamping at the borders; `connected_components` (a contrib kernel
+too) propagates labels with TF ops and numbers components as TF1 did.
 
 `install()` and the runner serve these as `tf.contrib.image.<name>` and as
 `tensorflow.contrib.image.python.ops.image_ops`; contrib-compat-migrate
 rewrites uses to `contrib_compat.image.<name>`. The rest of TF1's module
-(`connected_components`, `sparse_image_warp`, `interpolate_spline`,
+(`sparse_image_warp`, `interpolate_spline`,
 `single_image_random_dot_stereograms`) is refused
 with a message naming a replacement (see replacements.py).
 """
@@ -303,6 +304,82 @@ def _interpolate_bilinear(grid, queries):
   upper = weights[1] * (top_right - top_left) + top_left
   under = weights[1] * (bottom_right - bottom_left) + bottom_left
   return weights[0] * (under - upper) + upper
+
+
+def connected_components(images):
+  """Labels 4-connected regions of equal non-zero value, as TF1 did.
+
+  Args:
+    images: [height, width] or [batch, height, width] of any dtype; 0 (or
+      False) is background.
+
+  Returns:
+    int32 labels shaped as `images`: 0 for background, components numbered
+    1, 2, ... across the whole batch in the order of their first pixel
+    (row-major), TF1's numbering.
+
+  Raises:
+    TypeError: `images` is not 2-D or 3-D.
+  """
+  with tf.name_scope('connected_components'):
+    image_or_images = tf.convert_to_tensor(images, name='images')
+    rank = image_or_images.shape.rank
+    if rank not in (2, 3):
+      raise TypeError('connected_components: `images` should have rank 2 '
+                      '(HW) or 3 (NHW); static shape is %s'
+                      % image_or_images.shape)
+    batch = image_or_images[None] if rank == 2 else image_or_images
+    shape = tf.shape(batch)
+    size = tf.reduce_prod(shape)
+    foreground = tf.not_equal(batch, tf.zeros([], batch.dtype))
+    # Each pixel's label: the smallest flat index in its component (found by
+    # taking neighbours' labels and jumping to the label's own label until
+    # nothing changes); `size` for background.
+    index = tf.reshape(tf.range(size), shape)
+    labels = tf.where(foreground, index, tf.fill(shape, size))
+
+    def neighbours_min(labels):
+      best = labels
+      for axis, step in ((1, 1), (1, -1), (2, 1), (2, -1)):
+        shifted_labels = _shift(labels, axis, step, size)
+        shifted_values = _shift(batch, axis, step, None)
+        joined = tf.logical_and(foreground, tf.logical_and(
+            _shift(foreground, axis, step, False),
+            tf.equal(shifted_values, batch)))
+        best = tf.where(joined, tf.minimum(best, shifted_labels), best)
+      flat = tf.concat([tf.reshape(best, [-1]), [size]], 0)
+      return tf.gather(flat, best)  # jump to the label's label
+
+    def unsettled(labels, previous):
+      return tf.reduce_any(tf.not_equal(labels, previous))
+
+    def step(labels, unused_previous):
+      return neighbours_min(labels), labels
+
+    labels, _ = tf.while_loop(unsettled, step,
+                              [neighbours_min(labels), labels],
+                              back_prop=False)
+    ids, position = tf.unique(tf.reshape(labels, [-1]))
+    numbers = tf.cumsum(tf.cast(tf.not_equal(ids, size), tf.int32))
+    numbers = tf.where(tf.equal(ids, size), tf.zeros_like(numbers), numbers)
+    components = tf.reshape(tf.gather(numbers, position), shape)
+    return components[0] if rank == 2 else components
+
+
+def _shift(tensor, axis, step, fill):
+  """`tensor` moved by one along `axis`: each place gets its neighbour at
+  +step (`fill`, or the edge value when None, where there is none)."""
+  length = tf.shape(tensor)[axis]
+  if step > 0:
+    body = tf.gather(tensor, tf.range(1, length), axis=axis)
+    edge = tf.gather(tensor, [length - 1], axis=axis)
+  else:
+    body = tf.gather(tensor, tf.range(0, length - 1), axis=axis)
+    edge = tf.gather(tensor, [0], axis=axis)
+  if fill is not None:
+    edge = tf.fill(tf.shape(edge), tf.cast(fill, tensor.dtype))
+  parts = [body, edge] if step > 0 else [edge, body]
+  return tf.concat(parts, axis)
 
 
 def bipartite_match(distance_mat, num_valid_rows, top_k=-1,

@@ -138,7 +138,8 @@ NAMES['framework.TensorSpec'] = 'tf.TensorSpec'
 # tf.contrib.image's projective transforms and bipartite_match, rebuilt.
 NAMES.update(('image.' + n, 'contrib_compat.image.' + n)
              for n in ('angles_to_projective_transforms', 'bipartite_match',
-                       'compose_transforms', 'dense_image_warp',
+                       'compose_transforms', 'connected_components',
+                       'dense_image_warp',
                        'flat_transforms_to_matrices',
                        'matrices_to_flat_transforms', 'rotate', 'transform',
                        'translate', 'translations_to_projective_transforms'))

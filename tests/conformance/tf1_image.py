@@ -11,7 +11,8 @@ integer distance matrices (many ties: TF1's priority queue decides them),
 every num_valid_rows from -1 to one past the rows (TF1 refused that one) and
 several top_k; transform / rotate / translate / compose_transforms on random
 images with NEAREST and BILINEAR interpolation; dense_image_warp with flows
-reaching past the borders.
+reaching past the borders; connected_components on int, float and bool
+images, single and batched, and a long snake.
 """
 import argparse
 import json
@@ -52,6 +53,19 @@ def cases(seed=0):
                 'image': rng.rand(2, height, width, 3).round(6).tolist(),
                 # Offsets past the border too: clamped to its pixels.
                 'flow': (rng.randn(2, height, width, 2) * 2).round(6).tolist()})
+  for i in range(12):
+    shape = [rng.randint(1, 4), rng.randint(1, 9), rng.randint(1, 9)]
+    labels = rng.randint(0, 3, size=shape)
+    out.append({'kind': 'connected_components',
+                'images': (labels[0] if i % 4 == 0 else labels).tolist(),
+                'dtype': ['float32', 'bool', 'int32'][i % 3]})
+  # A snake: one component whose labels travel a long way.
+  snake = np.zeros([1, 17, 17], np.int64)
+  snake[0, ::2, :] = 1
+  for row in range(1, 17, 2):
+    snake[0, row, 16 if (row // 2) % 2 == 0 else 0] = 1
+  out.append({'kind': 'connected_components', 'images': snake.tolist(),
+              'dtype': 'int32'})
   return out
 
 
@@ -67,6 +81,9 @@ def run(case, image):
       except tf.errors.InvalidArgumentError:
         return 'InvalidArgumentError'
       return [m.tolist() for m in matches]
+    if case['kind'] == 'connected_components':
+      images = np.array(case['images']).astype(case['dtype'])
+      return sess.run(image.connected_components(tf.constant(images))).tolist()
     if case['kind'] == 'dense_image_warp':
       warped = sess.run(image.dense_image_warp(
           tf.constant(case['image'], tf.float32),

@@ -139,7 +139,8 @@ NAMES['framework.TensorSpec'] = 'tf.TensorSpec'
 NAMES.update(('image.' + n, 'contrib_compat.image.' + n)
              for n in ('angles_to_projective_transforms', 'bipartite_match',
                        'compose_transforms', 'connected_components',
-                       'dense_image_warp',
+                       'dense_image_warp', 'interpolate_spline',
+                       'sparse_image_warp',
                        'flat_transforms_to_matrices',
                        'matrices_to_flat_transforms', 'rotate', 'transform',
                        'translate', 'translations_to_projective_transforms'))

@@ -19,10 +19,9 @@ REPLACEMENTS = {
                 'tf.compat.v1.train',
     'data': 'tf.data',
     'distributions': 'tensorflow_probability.distributions',
-    # What contrib_compat.image does not rebuild (sparse_image_warp,
-    # interpolate_spline, single_image_random_dot_stereograms).
-    'image': 'tensorflow_addons.image (sparse_image_warp, '
-             'interpolate_spline), or tf.image',
+    # What contrib_compat.image does not rebuild: the stereogram renderer.
+    'image': 'numpy (single_image_random_dot_stereograms was a contrib-only '
+             'renderer with no TF 2 counterpart), or tf.image',
     # The Estimator API itself left TensorFlow in 2.16.
     'learn': 'Keras (tf.keras); Estimators are gone since TF 2.16',
     'estimator': 'Keras (tf.keras); Estimators are gone since TF 2.16',

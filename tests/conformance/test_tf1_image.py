@@ -26,9 +26,16 @@ def test_matches_tf1(index):
   if case['kind'] in ('bipartite_match', 'connected_components'):
     # Exact, ties and numbering included; a refusal where TF1 refused.
     assert actual == expected, case
+  elif case['kind'] in ('interpolate_spline', 'sparse_image_warp'):
+    # A float32 linear solve of the spline's system, by TF 1.15's kernels
+    # and by TF 2's: ill-conditioned for orders 3-4, which amplifies
+    # rounding (measured: up to 2e-4 of the largest flow value).
+    for mine, theirs in zip(actual, expected):
+      np.testing.assert_allclose(
+          mine, theirs, rtol=0, atol=1e-3 * np.max(np.abs(theirs)))
   else:
-    # The same kernel (ImageProjectiveTransformV2) on the same inputs; the
-    # golden holds 5 decimals.
+    # The same kernel (ImageProjectiveTransformV2) or the same bilinear
+    # sampling on the same inputs; the golden holds 5 decimals.
     for mine, theirs in zip(actual, expected):
       np.testing.assert_allclose(mine, theirs, rtol=0, atol=2e-5)
 
@@ -44,8 +51,8 @@ def test_object_detection_api_import_path(installed):
   from tensorflow.contrib.image.python.ops import image_ops  # pylint: disable=g-import-not-at-top
   assert image_ops.bipartite_match is image.bipartite_match
   assert installed.image.rotate is image.rotate
-  with pytest.raises(AttributeError, match='tensorflow_addons.image'):
-    installed.image.sparse_image_warp  # pylint: disable=pointless-statement
+  with pytest.raises(AttributeError, match='single_image_random_dot'):
+    installed.image.single_image_random_dot_stereograms  # pylint: disable=pointless-statement
 
 
 def test_errors_name_the_argument():

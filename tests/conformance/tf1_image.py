@@ -11,8 +11,10 @@ integer distance matrices (many ties: TF1's priority queue decides them),
 every num_valid_rows from -1 to one past the rows (TF1 refused that one) and
 several top_k; transform / rotate / translate / compose_transforms on random
 images with NEAREST and BILINEAR interpolation; dense_image_warp with flows
-reaching past the borders; connected_components on int, float and bool
-images, single and batched, and a long snake.
+reaching past the borders; interpolate_spline of orders 1-4 with and
+without regularization; sparse_image_warp with and without border points;
+connected_components on int, float and bool images, single and batched,
+and a long snake.
 """
 import argparse
 import json
@@ -59,6 +61,21 @@ def cases(seed=0):
     out.append({'kind': 'connected_components',
                 'images': (labels[0] if i % 4 == 0 else labels).tolist(),
                 'dtype': ['float32', 'bool', 'int32'][i % 3]})
+  for i in range(8):
+    out.append({'kind': 'interpolate_spline', 'order': [1, 2, 3, 4][i % 4],
+                'regularization_weight': [0.0, 0.01][i % 2],
+                'train_points': (rng.rand(2, 6, 2) * 5).round(6).tolist(),
+                'train_values': rng.randn(2, 6, 3).round(6).tolist(),
+                'query_points': (rng.rand(2, 9, 2) * 5).round(6).tolist()})
+  for i in range(6):
+    sources = rng.rand(2, 4, 2) * [7, 9]
+    out.append({'kind': 'sparse_image_warp',
+                'image': rng.rand(2, 8, 10, 3).round(6).tolist(),
+                'sources': sources.round(6).tolist(),
+                'destinations': (sources + rng.randn(2, 4, 2)).round(6).tolist(),
+                'order': [1, 2, 3][i % 3],
+                'regularization_weight': [0.0, 0.01][i % 2],
+                'num_boundary_points': [0, 1, 3][i % 3]})
   # A snake: one component whose labels travel a long way.
   snake = np.zeros([1, 17, 17], np.int64)
   snake[0, ::2, :] = 1
@@ -84,6 +101,23 @@ def run(case, image):
     if case['kind'] == 'connected_components':
       images = np.array(case['images']).astype(case['dtype'])
       return sess.run(image.connected_components(tf.constant(images))).tolist()
+    if case['kind'] == 'interpolate_spline':
+      values = sess.run(image.interpolate_spline(
+          tf.constant(case['train_points'], tf.float32),
+          tf.constant(case['train_values'], tf.float32),
+          tf.constant(case['query_points'], tf.float32), case['order'],
+          case['regularization_weight']))
+      return [np.asarray(values, np.float64).round(5).tolist()]
+    if case['kind'] == 'sparse_image_warp':
+      warped, flow = sess.run(image.sparse_image_warp(
+          tf.constant(case['image'], tf.float32),
+          tf.constant(case['sources'], tf.float32),
+          tf.constant(case['destinations'], tf.float32),
+          interpolation_order=case['order'],
+          regularization_weight=case['regularization_weight'],
+          num_boundary_points=case['num_boundary_points']))
+      return [np.asarray(v, np.float64).round(5).tolist()
+              for v in (warped, flow)]
     if case['kind'] == 'dense_image_warp':
       warped = sess.run(image.dense_image_warp(
           tf.constant(case['image'], tf.float32),

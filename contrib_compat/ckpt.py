@@ -749,11 +749,7 @@ def main(argv=None, out=None):
     sys.stderr.write('contrib-compat-ckpt %s: error: %s\n' % (args.command, e))
     return 2
   except ModuleNotFoundError as e:
-    message = cli.missing_tensorflow('contrib-compat-ckpt', e)
-    if message is None:
-      raise
-    sys.stderr.write(message)
-    return 2
+    return cli.report_missing_tensorflow('contrib-compat-ckpt', e)
   except BrokenPipeError:
     # `inspect CKPT | head`: the reader left; end quietly, as `cat` would.
     # Later writes (and the interpreter's final flush) go to /dev/null.

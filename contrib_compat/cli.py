@@ -27,24 +27,31 @@ from contrib_compat import __version__
 # `I0000 00:00:1796353238.414508    2414 port.cc:153] oneDNN custom ...`.
 _GLOG_LINE = re.compile(r'^([IWEF])\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] ')
 _SEVERITY = {'I': 0, 'W': 1, 'E': 2, 'F': 3}
-# absl's own notice that logging has not started, and the second line of
-# cpu_feature_guard's message: start-up noise at INFO level.
 # 128 + SIGPIPE: what a shell reports for a writer whose reader went away.
 EXIT_SIGPIPE = 141
+EXIT_ERROR = 2
+# absl's own notice that logging has not started, and the second line of
+# cpu_feature_guard's message: start-up noise at INFO level.
 _INFO_NOISE = ('WARNING: All log messages before absl::InitializeLog() is '
                'called are written to STDERR',
                'To enable the following instructions:')
 
-def missing_tensorflow(prog, error):
-  """One line for a tool that needs TensorFlow and cannot import it, or None.
 
-  `error` is the ImportError caught; None when it is about another module
-  (that one is a real bug and keeps its traceback).
+def report_missing_tensorflow(prog, error):
+  """For a tool that cannot import TensorFlow: one line, then exit status 2.
+
+  Call it in an `except ModuleNotFoundError as error` block; an error about
+  another module is a real bug and is raised again, traceback and all.
+
+  Returns:
+    The exit status, 2, after writing the line naming the install command.
   """
   if getattr(error, 'name', None) != 'tensorflow':
-    return None
-  return ("%s: TensorFlow is not installed: pip install 'contrib-compat[cpu]'"
-          " (or tensorflow-cpu, or tensorflow[and-cuda] for a GPU)\n" % prog)
+    raise error
+  sys.stderr.write("%s: TensorFlow is not installed: pip install "
+                   "'contrib-compat[cpu]' (or tensorflow-cpu, or "
+                   "tensorflow[and-cuda] for a GPU)\n" % prog)
+  return EXIT_ERROR
 
 
 def add_common_arguments(parser, subcommand=False):
@@ -91,7 +98,7 @@ def import_tensorflow(hide_below=None):
 
   Raises:
     ModuleNotFoundError: as `import tensorflow` does (see
-      `missing_tensorflow` for the message a tool prints).
+      `report_missing_tensorflow` for what a tool then prints).
   """
   if 'tensorflow' in sys.modules:
     return sys.modules['tensorflow']

@@ -34,11 +34,9 @@ try:
 except ModuleNotFoundError as _error:
   # `python -m contrib_compat.demo` without TensorFlow: one line, not a
   # traceback.
-  _MESSAGE = cli.missing_tensorflow('contrib_compat.demo', _error)
-  if __name__ != '__main__' or _MESSAGE is None:
+  if __name__ != '__main__':
     raise
-  sys.stderr.write(_MESSAGE)
-  sys.exit(2)
+  sys.exit(cli.report_missing_tensorflow('contrib_compat.demo', _error))
 
 import contrib_compat as cc  # pylint: disable=g-import-not-at-top
 from contrib_compat import numerics  # pylint: disable=g-import-not-at-top

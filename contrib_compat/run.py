@@ -205,11 +205,7 @@ def main(argv=None):
   try:
     _prepare_tensorflow(verbose)
   except ModuleNotFoundError as e:
-    message = cli.missing_tensorflow('contrib_compat.run', e)
-    if message is None:
-      raise
-    sys.stderr.write(message)
-    return 2
+    return cli.report_missing_tensorflow('contrib_compat.run', e)
   _spawn_children_under_the_runner()
   sys.argv = argv
   # `python SCRIPT` puts the script's directory first on sys.path; `-m`

@@ -1002,13 +1002,14 @@ class _ImportFixer(cst.CSTTransformer):
       if not isinstance(node, cst.Import):
         out.append(node)
         continue
-      aliases = [a.asname.name.value for a in node.names
-                 if a.asname and _name_of(a.name) == 'tensorflow']
-      if not aliases:
+      tf_names, others = [], []
+      for name in node.names:
+        is_tf = name.asname and _name_of(name.name) == 'tensorflow'
+        (tf_names if is_tf else others).append(name)
+      if not tf_names:
         out.append(node)
         continue
-      others = [a for a in node.names
-                if not (a.asname and _name_of(a.name) == 'tensorflow')]
+      aliases = [name.asname.name.value for name in tf_names]
       if others:
         others[-1] = others[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         out.append(node.with_changes(names=others,

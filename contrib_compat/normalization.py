@@ -277,7 +277,11 @@ def _moving_stats(initializers, shape, dtype, collections, renorm=False,
                                  ('renorm_mean', mean_init, 'moving_mean'),
                                  ('renorm_stddev', stddev_init,
                                   'moving_stddev')):
-        with _colocate(made[beside]):
+        # The strategy's own colocation: plain colocate_with under the
+        # default one, as TF1's layer did, and what a strategy's
+        # distributed variables allow under another.
+        with tf2.distribute.get_strategy().extended.colocate_vars_with(
+            made[beside]):
           made[name] = create(
               name, shape=shape, dtype=dtype, initializer=init,
               trainable=False, **kwargs)

@@ -18,13 +18,13 @@ left its own graph behind; this module keeps all three:
 Everything goes through public `tf.compat.v1` / `tf.nn` ops; variables are made
 by `model_variable` so arg_scopes on it apply.
 """
-import contextlib
 
 import numpy as np
 import tensorflow as tf2
 import tensorflow.compat.v1 as tf
 
 from contrib_compat import argscope
+from contrib_compat import moving_averages
 from contrib_compat import variables
 
 _NHWC = 'NHWC'
@@ -56,15 +56,6 @@ def _smart_cond(pred, true_fn, false_fn, name=None):
   if value is not None:
     return true_fn() if value else false_fn()
   return tf.cond(pred, true_fn, false_fn, name=name)
-
-
-def _colocate(var):
-  # Graph.colocate_with, not the deprecated tf.compat.v1.colocate_with (it
-  # logs). TF1 placed every moving-average update with its variable.
-  if tf.executing_eagerly():
-    # Eager updates (make_template) run at once, where the variable lives.
-    return contextlib.nullcontext()
-  return tf.get_default_graph().colocate_with(var)
 
 
 # TF 1.x's tf.nn.fused_batch_norm raised epsilon to cuDNN's minimum on every
@@ -143,7 +134,7 @@ def _update_op(update):
 def _keras_moving_average(variable, value, momentum):
   """The layer's update: variable -= (variable - value) * (1 - momentum)."""
   with tf.name_scope(None, 'AssignMovingAvg', []) as scope:
-    with _colocate(variable):
+    with moving_averages.colocate(variable):
       decay = tf.convert_to_tensor(1.0 - momentum, name='decay')
       if decay.dtype != variable.dtype.base_dtype:
         decay = tf.cast(decay, variable.dtype.base_dtype)
@@ -153,76 +144,8 @@ def _keras_moving_average(variable, value, momentum):
 
 def _keras_assign(variable, value):
   with tf.name_scope(None, 'AssignNewValue', []) as scope:
-    with _colocate(variable):
+    with moving_averages.colocate(variable):
       return tf.assign(variable, value, name=scope)
-
-
-def _assign_moving_average(variable, value, decay, zero_debias):
-  """tf.train's assign_moving_average (not public in TF 2) for these layers.
-
-  Same graph as TF1: `decay` holds 1 - decay; with `zero_debias`, shadow
-  variables `<variable>/biased` and `<variable>/local_step` are created in a
-  variable scope named after the variable and the update divides by
-  1 - decay ** step.
-  """
-  with tf.name_scope(None, 'AssignMovingAvg', [variable, value, decay]) as scope:
-    decay = tf.convert_to_tensor(1.0 - decay, name='decay')
-    if decay.dtype != variable.dtype.base_dtype:
-      decay = tf.cast(decay, variable.dtype.base_dtype)
-
-    def update_fn(var, val):
-      with _colocate(var):
-        if zero_debias:
-          return _zero_debias(var, val, decay)
-        return tf.assign_sub(var, (var - val) * decay, name=scope)
-
-    if tf2.distribute.has_strategy():
-      # Under a distribution strategy the moving statistics are averaged over
-      # replicas before the update, as TF1's assign_moving_average did.
-      def merge_fn(strategy, var, val):
-        val = strategy.extended.reduce_to(tf2.distribute.ReduceOp.MEAN, val,
-                                          var)
-        return strategy.extended.update(var, update_fn, args=(val,))
-
-      context = tf2.distribute.get_replica_context()
-      if context is not None:
-        return context.merge_call(merge_fn, args=(variable, value))
-      return tf2.distribute.get_strategy().extended.update(
-          variable, update_fn, args=(value,))
-    return update_fn(variable, value)
-
-
-def _zero_debias(unbiased_var, value, decay):
-  """The zero-debiased update of `unbiased_var` (see _assign_moving_average)."""
-  var_name = unbiased_var.name[:-len(':0')]
-  with tf.variable_scope(var_name, values=[unbiased_var, value, decay]):
-    scope = tf.get_variable_scope()
-
-    def unique(name):
-      # A second layer writing to the same variable gets biased_1, ... as TF1.
-      if scope.reuse:
-        return name
-      existing = {v.op.name for v in scope.global_variables()}
-      full = scope.name + '/' + name
-      if full not in existing:
-        return name
-      idx = 1
-      while '%s_%d' % (full, idx) in existing:
-        idx += 1
-      return '%s_%d' % (name, idx)
-
-    dtype = unbiased_var.dtype.base_dtype
-    biased = tf.get_variable(
-        unique('biased'), initializer=tf.zeros_initializer(),
-        shape=unbiased_var.shape, dtype=dtype, trainable=False)
-    local_step = tf.get_variable(
-        unique('local_step'), shape=[], dtype=dtype,
-        initializer=tf.zeros_initializer(), trainable=False)
-  update_biased = tf.assign_sub(biased, (biased - value) * decay)
-  update_local_step = local_step.assign_add(1)
-  bias_factor = 1 - tf.pow(1.0 - decay, update_local_step)
-  return tf.assign(unbiased_var, update_biased / bias_factor,
-                   name=tf.get_default_graph().get_name_scope() + '/')
 
 
 def _params_shape(inputs, data_format):
@@ -488,8 +411,8 @@ def _slim_fused(inputs, decay, center, scale, epsilon, initializers,
                                 moving_mean, moving_variance))
 
   def updates():
-    return (_assign_moving_average(moving_mean, mean, decay, zero_debias),
-            _assign_moving_average(moving_variance, variance, decay, False))
+    return (moving_averages.assign_moving_average(moving_mean, mean, decay, zero_debias),
+            moving_averages.assign_moving_average(moving_variance, variance, decay, False))
 
   training_value = _constant_value(is_training)
   if training_value is None or training_value:
@@ -755,8 +678,8 @@ def _legacy(inputs, decay, center, scale, epsilon, initializers,
       variance = tf.reshape(variance, [-1])
 
     def updates():
-      return (_assign_moving_average(moving_mean, mean, decay, zero_debias),
-              _assign_moving_average(moving_variance, variance, decay, False))
+      return (moving_averages.assign_moving_average(moving_mean, mean, decay, zero_debias),
+              moving_averages.assign_moving_average(moving_variance, variance, decay, False))
 
     moving_vars_fn = lambda: (moving_mean, moving_variance)
     if updates_collections is None:

@@ -8,40 +8,21 @@ node with its attributes, variables, collections, and numbers from the
 variables TF1 saved (restored here from TF1's checkpoint). A configuration
 TF1 refused must be refused here with the same exception type.
 
-TF 1.15 needs Python 3.7; the interpreter is `$CONTRIB_COMPAT_TF1_PYTHON`,
-else `/tmp/tf115/bin/python` (what `.ci/run` builds). Without one the test
-skips and says how to get one. `CONTRIB_COMPAT_TF1_CASES` sets how many
-configurations (default 60); `CONTRIB_COMPAT_TF1_SEED` the seed.
+TF 1.15 runs as tests/helpers/tf1.py says (skipped without it).
+`CONTRIB_COMPAT_TF1_CASES` sets how many configurations (default 60);
+`CONTRIB_COMPAT_TF1_SEED` the seed.
 """
 import json
 import os
 import random
-import subprocess
 
 import pytest
 
-from tests.conftest import REPO
 from tests.conformance import test_tf1_reference
 from tests.conformance import tf1_reference
+from tests.helpers import tf1
 
 pytestmark = [pytest.mark.slow]
-
-_DEFAULT_TF1 = '/tmp/tf115/bin/python'
-_INSTALL = ('PYENV_VERSION=3.7.16 python3.7 -m venv /tmp/tf115 && '
-            '/tmp/tf115/bin/pip install tensorflow-cpu==1.15.0 '
-            '"numpy<1.19" "protobuf<3.21"')
-
-
-def _tf1_python():
-  python = os.environ.get('CONTRIB_COMPAT_TF1_PYTHON', _DEFAULT_TF1)
-  if not os.path.exists(python):
-    pytest.skip('no TF 1.15 interpreter at %s (set CONTRIB_COMPAT_TF1_PYTHON,'
-                ' or: %s)' % (python, _INSTALL))
-  return python
-
-
-def _maybe(rng, value, p=0.5):
-  return value if rng.random() < p else None
 
 
 def _separable_case(rng, name):
@@ -132,40 +113,19 @@ def _with_calls(rng, case, layer):
   return case
 
 
-def _tf1_environment():
-  """This process's environment, less what importing TF 2 put there.
-
-  TF 2's `import tensorflow` sets TF2_BEHAVIOR=1, which TF 1.15 honours
-  (TF 2 control flow and behaviour in TF1): it would test another TF1.
-  """
-  env = {k: v for k, v in os.environ.items()
-         if k != 'TF2_BEHAVIOR' and not k.startswith('TPU_ML_PLATFORM')}
-  env.update(TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=str(REPO))
-  return env
-
-
 def random_cases(count, seed):
   rng = random.Random(seed)
   maker = [_separable_case, _batch_norm_case]
   return [maker[i % 2](rng, 'random_%d_%d' % (seed, i)) for i in range(count)]
 
 
-def _tf1_describe(python, cases, checkpoints):
-  result = subprocess.run(
-      [python, os.path.join('tests', 'conformance', 'tf1_reference.py'),
-       '--describe', '--checkpoints', str(checkpoints)], input=json.dumps(cases), cwd=REPO, capture_output=True,
-      text=True, check=False, timeout=1800, env=_tf1_environment())
-  assert result.returncode == 0, result.stderr[-3000:]
-  return json.loads(result.stdout)
-
-
 def test_random_configurations_match_live_tf1(tmp_path):
-  python = _tf1_python()
   count = int(os.environ.get('CONTRIB_COMPAT_TF1_CASES', '60'))
   seed = int(os.environ.get('CONTRIB_COMPAT_TF1_SEED', '2026'))
   cases = random_cases(count, seed)
   # TF1 saves each case's variables; ours restores them from there.
-  theirs = _tf1_describe(python, cases, tmp_path)
+  theirs = tf1.describe('tf1_reference.py', cases, '--checkpoints',
+                        str(tmp_path))
   failures = []
   for case, expected in zip(cases, theirs):
     checkpoint = tf1_reference.checkpoint_path(case['name'], str(tmp_path))

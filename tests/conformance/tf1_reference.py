@@ -468,17 +468,31 @@ def _main(argv=None):
                                                          args.checkpoints),
         save=True) for case in cases], sys.stdout)
     return 0
-  stale = []
-  for case in CASES:
+
+  def golden(case):
     checkpoint = None
     if not args.check and case.get('run', True):
       checkpoint = checkpoint_path(case['name'])
       if not os.path.isdir(os.path.dirname(checkpoint)):
         os.makedirs(os.path.dirname(checkpoint))
+    return describe(case, lib, checkpoint, save=True)
+
+  return write_goldens(CASES, golden, golden_path, args.check)
+
+
+def write_goldens(cases, describe_case, path_of, check):
+  """Writes (or with `check` compares) each case's golden; the exit code.
+
+  A golden is {'case', 'tensorflow', 'description'} as indented JSON at
+  path_of(case name); with `check`, differing or missing ones are named on
+  stderr and the code is 1.
+  """
+  stale = []
+  for case in cases:
     text = _dump({'case': case, 'tensorflow': tf.__version__,
-                  'description': describe(case, lib, checkpoint, save=True)})
-    path = golden_path(case['name'])
-    if args.check:
+                  'description': describe_case(case)})
+    path = path_of(case['name'])
+    if check:
       if not os.path.exists(path) or open(path).read() != text:
         stale.append(path)
       continue

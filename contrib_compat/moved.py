@@ -16,7 +16,7 @@ target exists is here and resolves to it.
 either: contrib's own implementation of each lives on in tf_slim, which
 `tf.contrib.layers` / `.training` already serve. Names of contrib modules
 that were more than a re-export (`contrib.rnn`'s
-own cells, `contrib.quantize`, TPUEstimator, ...) are not here: they keep
+own cells, TPUEstimator, ...) are not here: they keep
 the error of `replacements.py`.
 """
 import importlib
@@ -144,6 +144,11 @@ NAMES.update(('image.' + n, 'contrib_compat.image.' + n)
                        'flat_transforms_to_matrices',
                        'matrices_to_flat_transforms', 'rotate', 'transform',
                        'translate', 'translations_to_projective_transforms'))
+# tf.contrib.quantize's graph rewrite, rebuilt.
+NAMES.update(('quantize.' + n, 'contrib_compat.quantize.' + n)
+             for n in ('create_eval_graph', 'create_training_graph',
+                       'experimental_create_eval_graph',
+                       'experimental_create_training_graph'))
 # Graph helpers TF 2 has no name for, rebuilt with TF1's node names.
 NAMES.update(('framework.' + n, 'contrib_compat.framework_ops.' + n)
              for n in ('get_graph_from_inputs', 'get_name_scope',
@@ -184,6 +189,9 @@ MODULE_PATHS = {
     'image.python.ops': 'image',
     'image.python.ops.image_ops': 'image',
     'util.util': 'util',
+    # slim's train_image_classifier-era code imported the rewrite's module.
+    'quantize.python': 'quantize',
+    'quantize.python.quantize_graph': 'quantize',
 }
 
 

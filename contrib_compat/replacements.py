@@ -28,7 +28,6 @@ REPLACEMENTS = {
     # What moved.py does not map: TPUEstimator, TPUConfig, RunConfig, ...
     'tpu': 'tf.distribute.TPUStrategy (TPUEstimator left with the '
            'Estimator API in TF 2.16)',
-    'quantize': 'tensorflow_model_optimization.quantization',
     'summary': 'tf.summary (TF 2) or tf.compat.v1.summary',
     'lookup': 'tf.lookup',
     'predictor': 'tf.saved_model.load',

@@ -238,8 +238,17 @@ def test_missing_target_says_what_to_install(installed):
 def test_names_with_no_home_keep_a_clear_error(installed):
   with pytest.raises(AttributeError, match='TPUStrategy'):
     installed.tpu.keras_to_tpu_model  # pylint: disable=pointless-statement
-  with pytest.raises(ImportError, match='tensorflow_model_optimization'):
-    importlib.import_module('tensorflow.contrib.quantize')
+  with pytest.raises(ImportError, match='tensorflow_probability'):
+    importlib.import_module('tensorflow.contrib.distributions')
+
+
+def test_quantize_is_provided_at_every_path_tf1_code_used(installed):
+  from contrib_compat import quantize  # pylint: disable=g-import-not-at-top
+  graph_module = importlib.import_module(
+      'tensorflow.contrib.quantize.python.quantize_graph')
+  for name in quantize.__all__:
+    assert getattr(installed.quantize, name) is getattr(quantize, name)
+    assert getattr(graph_module, name) is getattr(quantize, name)
 
 
 # Packages named by messages; each was checked by hand on PyPI (2026-12).

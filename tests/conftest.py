@@ -20,7 +20,7 @@ NUMERIC_MODULES = frozenset([
     'test_checkpoint_roundtrip', 'test_deploy', 'test_differential_separable',
     'test_golden_separable', 'test_savedmodel', 'test_tf113_fixture',
     'test_tf1_differential', 'test_tf1_graphs', 'test_tf1_image',
-    'test_tf1_quantize', 'test_tf1_reference',
+    'test_quantize_mobilenet_v1', 'test_tf1_quantize', 'test_tf1_reference',
     'test_xla', 'test_make_template',
 ])
 

@@ -16,6 +16,7 @@ TF113_FIXTURE = DATA / 'tf1.13-ssd-mobilenet-v2'
 NUMERIC_MODULES = frozenset([
     'test_demo', 'test_models', 'test_models_mobilenet_v1', 'test_normalization',
     'test_separable', 'test_tf2', 'test_mixed_precision', 'test_numerics',
+    'test_quantize',
     'test_keras_export', 'test_run',
     'test_checkpoint_roundtrip', 'test_deploy', 'test_differential_separable',
     'test_golden_separable', 'test_savedmodel', 'test_tf113_fixture',

@@ -1,7 +1,4 @@
 """Unit tests for contrib_compat/keras_export.py (`to_keras`)."""
-import ast
-import pathlib
-
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -15,7 +12,6 @@ if int(keras.__version__.split('.')[0]) < 3:
   # TF 2.13-2.15 ship Keras 2; to_keras targets Keras 3's layers and says so.
   pytest.skip('to_keras needs Keras 3, found Keras %s' % keras.__version__,
               allow_module_level=True)
-PACKAGE = pathlib.Path(contrib_compat.__file__).resolve().parent
 
 
 def _model(x, is_training=False):
@@ -101,29 +97,3 @@ def test_unused_weights_and_bad_layers_raise():
     contrib_compat.to_keras(module, [])
   with pytest.raises(TypeError, match='`source`'):
     contrib_compat.to_keras(42, LAYERS)
-
-
-def test_keras_is_imported_only_inside_to_keras():
-  """No module of the package imports Keras at import time."""
-  offenders = []
-  for path in sorted(PACKAGE.rglob('*.py')):
-    tree = ast.parse(path.read_text())
-    inside_functions = set()
-    for node in ast.walk(tree):
-      if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        inside_functions.update(id(n) for n in ast.walk(node))
-    for node in ast.walk(tree):
-      names = []
-      if isinstance(node, ast.Import):
-        names = [a.name for a in node.names]
-      elif isinstance(node, ast.ImportFrom):
-        names = [node.module or '']
-      for name in names:
-        if name.split('.')[0] in ('keras', 'tf_keras'):
-          where = '%s:%d' % (path.relative_to(PACKAGE), node.lineno)
-          if path.name != 'keras_export.py' or id(node) not in (
-              inside_functions):
-            offenders.append(where)
-  assert not offenders
-  source = (PACKAGE / 'keras_export.py').read_text()
-  assert 'tf.keras' not in source and 'tf2.keras' not in source

@@ -55,6 +55,13 @@ def _rewrite(input_graph, is_training, weight_bits=8, activation_bits=8,
              symmetric=False, quant_delay=None, freeze_bn_delay=None,
              scope=None):
   """Folds batch norms, then inserts fake quants (TF1's `_create_graph`)."""
+  if input_graph is None and tf.executing_eagerly():
+    # TF1 rewrote an empty graph here and trained unquantized, silently.
+    raise RuntimeError(
+        'quantize: eager execution is on, so there is no graph to rewrite; '
+        'build the model in a tf.Graph (tf.compat.v1.disable_eager_execution()'
+        ', or run the script with python -m contrib_compat.run) or pass it '
+        'as `input_graph`')
   graph = tf.get_default_graph() if input_graph is None else input_graph
   if not isinstance(graph, tf.Graph):
     raise TypeError('quantize: `input_graph` must be a tf.Graph or None, got '
@@ -93,6 +100,7 @@ def create_training_graph(input_graph=None, quant_delay=0):
 
   Raises:
     ValueError: optimizer ops are in the graph, or folding failed.
+    RuntimeError: no `input_graph` and eager execution is on.
   """
   _rewrite(input_graph, is_training=True, quant_delay=quant_delay)
 

@@ -101,8 +101,54 @@ def _plain(slim, x, case):
   return slim.conv2d(net, 2, [1, 1], activation_fn=None, scope='Conv3')
 
 
+def _mobilenet_v2(slim, x, case):
+  """MobileNet v2's stem and two inverted residual blocks: expand 1x1 +
+  relu6, depthwise + relu6, linear projection, residual add."""
+  bn = _bn(slim, case)
+  net = slim.conv2d(x, 8, [3, 3], stride=2, activation_fn=tf.nn.relu6,
+                    scope='Conv', **bn)
+  for i in range(2):
+    with tf.variable_scope('expanded_conv_%d' % i):
+      shortcut = net
+      net = slim.conv2d(net, 24, [1, 1], activation_fn=tf.nn.relu6,
+                        scope='expand', **bn)
+      net = slim.separable_conv2d(net, None, [3, 3], depth_multiplier=1,
+                                  activation_fn=tf.nn.relu6,
+                                  scope='depthwise', **bn)
+      net = slim.conv2d(net, 8, [1, 1], activation_fn=None,
+                        scope='project', **bn)
+      # `+`: AddV2 on TF 1.15 and 2 (tf.add was Add on TF 1.15).
+      net = net + shortcut
+  net = tf.reduce_mean(net, [1, 2], keepdims=True, name='Pool')
+  return slim.conv2d(net, 4, [1, 1], activation_fn=None, scope='Logits')
+
+
+def _ssd_head(slim, x, case):
+  """Two feature maps (conv + BN + relu6) and an SSD box predictor on
+  each: 3x3 box and class convs with biases, reshaped and concatenated."""
+  bn = _bn(slim, case)
+  features = [slim.conv2d(x, 8, [3, 3], activation_fn=tf.nn.relu6,
+                          scope='Feature_0', **bn)]
+  features.append(slim.conv2d(features[0], 8, [3, 3], stride=2,
+                              activation_fn=tf.nn.relu6, scope='Feature_1',
+                              **bn))
+  boxes, classes = [], []
+  for i, feature in enumerate(features):
+    with tf.variable_scope('BoxPredictor_%d' % i):
+      box = slim.conv2d(feature, 2 * 4, [3, 3], activation_fn=None,
+                        scope='BoxEncodingPredictor')
+      cls = slim.conv2d(feature, 2 * 3, [3, 3], activation_fn=None,
+                        scope='ClassPredictor')
+      boxes.append(tf.reshape(box, [case['shape'][0], -1, 4]))
+      classes.append(tf.reshape(cls, [case['shape'][0], -1, 3]))
+  return tf.concat([tf.concat(boxes, 1), tf.concat(classes, 1) * 1.0], 2,
+                   name='concat_predictions')
+
+
 MODELS = {
     'mobilenet_like': _mobilenet_like,
+    'mobilenet_v2': _mobilenet_v2,
+    'ssd_head': _ssd_head,
     'separable': _separable,
     'fully_connected': _fully_connected,
     'plain': _plain,
@@ -247,6 +293,15 @@ CASES = [
               shape=[4, 3, 3, 2]),
     make_case('fully_connected_unfused_train', 'fully_connected', _TRAIN,
               shape=[4, 3, 3, 2], fused=False),
+    make_case('mobilenet_v2_train', 'mobilenet_v2', _TRAIN),
+    make_case('mobilenet_v2_eval', 'mobilenet_v2', _EVAL),
+    make_case('mobilenet_v2_delay_train', 'mobilenet_v2', _XTRAIN, step=3,
+              rewrite_args={'quant_delay': 3, 'freeze_bn_delay': 3}),
+    make_case('mobilenet_v2_unfused_train', 'mobilenet_v2', _TRAIN,
+              fused=False),
+    make_case('ssd_head_train', 'ssd_head', _TRAIN),
+    make_case('ssd_head_eval', 'ssd_head', _EVAL),
+    make_case('ssd_head_unfused_eval', 'ssd_head', _EVAL, fused=False),
     make_case('plain_train', 'plain', _TRAIN),
     make_case('plain_eval', 'plain', _XEVAL, rewrite_args={'weight_bits': 5}),
     make_case('refuses_optimizer_ops', 'plain', _TRAIN, optimizer_before=True),

@@ -11,6 +11,10 @@ time, medians over the rounds, all in one run. Nothing is downloaded or
 committed: point `--tree` at a TF1-era tree, e.g. unpacked PyPI releases of
 magenta 1.1.7, tensor2tensor 1.15.7, tensorpack 0.9.8, dm-sonnet 1.35
 (`pip download --no-deps ...`).
+
+`--large MB` times one generated file of that size with one tf.contrib use
+instead (a generated module of small functions; libcst sees only what can
+change: contrib_compat/migrate/slices.py).
 """
 import argparse
 import os
@@ -21,6 +25,22 @@ import subprocess
 import sys
 import tempfile
 import time
+
+
+def large_file(size):
+  """A TF1 module of about `size` bytes: `slim = tf.contrib.slim`, then
+  plain functions, then one slim call."""
+  head = b'import tensorflow as tf\nslim = tf.contrib.slim\n\n'
+  tail = b'net = slim.conv2d(tf.zeros([1, 4, 4, 3]), 4, [3, 3])\n'
+  parts, total, i = [head], len(head) + len(tail), 0
+  while total < size:
+    part = (b'def f%d(x, y=3):\n    """Doc %d."""\n    z = [x * k + y for k '
+            b'in range(10)]\n    return {"a": z, "b": (x, y, %d)}\n\n\n' %
+            (i, i, i))
+    parts.append(part)
+    total += len(part)
+    i += 1
+  return b''.join(parts + [tail])
 
 
 def _timed(command, cache_dir):
@@ -95,13 +115,22 @@ def report(files, medians, jobs):
 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-  parser.add_argument('--tree', required=True, help='a TF1-era source tree')
+  source = parser.add_mutually_exclusive_group(required=True)
+  source.add_argument('--tree', help='a TF1-era source tree')
+  source.add_argument('--large', type=float, metavar='MB',
+                      help='one generated file of MB megabytes instead')
   parser.add_argument('--rounds', type=int, default=3)
   parser.add_argument('--jobs', type=int, default=None,
                       help='contrib-compat-migrate --jobs (default: CPUs)')
   args = parser.parse_args(argv)
-  files, medians = run(args.tree, args.rounds, args.jobs,
-                       log=lambda s: print(s, file=sys.stderr, flush=True))
+  with tempfile.TemporaryDirectory() as generated:
+    tree = args.tree
+    if args.large:
+      tree = generated
+      with open(os.path.join(generated, 'large.py'), 'wb') as f:
+        f.write(large_file(int(args.large * 1e6)))
+    files, medians = run(tree, args.rounds, args.jobs,
+                         log=lambda s: print(s, file=sys.stderr, flush=True))
   print(report(files, medians, args.jobs))
   return 0
 

@@ -162,8 +162,8 @@ class Model(object):
   @tf.contrib.framework.add_arg_scope
   def layer(self, x):
     x = tf.contrib.layers.batch_norm(x)
-    return tf.contrib.quantize.create_training_graph(
-        x)
+    return tf.contrib.distributions.Normal(
+        x, 1.)
 
   def nested(self):
     return fw.nest.flatten(self)
@@ -182,7 +182,7 @@ def test_contrib_pass_looks_only_at_statements_naming_contrib(monkeypatch):
   assert '@contrib_compat.add_arg_scope\n' in out
   assert 'x = contrib_compat.batch_norm(x)\n' in out
   assert [(n.line, n.name) for n in result.notes] == [
-      (17, 'tf.contrib.quantize.create_training_graph'),
+      (17, 'tf.contrib.distributions.Normal'),
       (21, 'tf.contrib.framework.nest.flatten')]
 
 

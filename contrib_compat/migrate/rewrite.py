@@ -37,6 +37,7 @@ with warnings.catch_warnings():
   import libcst as cst  # pylint: disable=g-import-not-at-top
   from libcst import helpers  # pylint: disable=g-import-not-at-top
   # It imports libcst.metadata, which warns the same.
+  from contrib_compat.migrate import slices  # pylint: disable=g-import-not-at-top
   from contrib_compat.migrate import statements  # pylint: disable=g-import-not-at-top
 
 # tf.contrib.layers names that are this package's own; contrib_compat
@@ -474,6 +475,7 @@ class _ContribRewriter(cst.CSTTransformer):
     self._roots = imports.v1 | imports.v2
     self.index = module_index
     self._statements = statements.pair(module, tree)
+    self.paired = bool(self._statements)
     self._lines = statements.Lines(module)
     self._pending = {}  # original node -> replacement
     # `from <implementation package> import a, b` whose names now live in
@@ -1086,26 +1088,35 @@ def _tensorflow_aliases(trees):
   return aliases, bare, on_v1
 
 
-def _tf1_uses(trees, roots):
+def _tf1_uses(trees, roots, sources):
   """Per module: (uses TF1-only API?, [(line, 'tf.x') that only TF 2 has]).
 
   Found on Python's own parse trees: the libcst pass does not visit the
   statements without `contrib`, and files without it are not given to
-  libcst at all unless they change.
+  libcst at all unless they change. Only top-level statements whose text
+  names a root are walked (a large file's cost follows its TF code).
   """
   found = []
-  for tree in trees:
+  root_word = re.compile(rb'\b(?:%s)\b' % b'|'.join(
+      re.escape(r.encode()) for r in sorted(roots)) if roots else rb'(?!)')
+  for tree, source in zip(trees, sources):
+    lines = _text_lines(source)
     uses_tf1, v2_only = False, []
-    # Whole chains only, as the libcst pass sees them: not `tf.a` in `tf.a.b`.
-    inner = {id(n.value) for n in ast.walk(tree)
-             if isinstance(n, ast.Attribute)}
-    for node in ast.walk(tree):
-      if not isinstance(node, ast.Attribute) or id(node) in inner:
+    stack = [statement for statement in tree.body
+             if root_word.search(b''.join(
+                 lines[statement.lineno - 1:statement.end_lineno]))]
+    while stack:
+      node = stack.pop()
+      if not isinstance(node, ast.Attribute):
+        stack.extend(ast.iter_child_nodes(node))
         continue
+      # Whole chains only, as the libcst pass sees them: not `tf.a` in
+      # `tf.a.b`; then on into what the chain starts from.
       parts, root = [], node
       while isinstance(root, ast.Attribute):
         parts.append(root.attr)
         root = root.value
+      stack.append(root)
       if not (isinstance(root, ast.Name) and root.id in roots):
         continue
       api = _chain_api(parts[::-1])
@@ -1117,6 +1128,14 @@ def _tf1_uses(trees, roots):
     found.append((uses_tf1, [(line, name) for line, _, name in
                              sorted(v2_only)]))
   return found
+
+
+def _text_lines(source):
+  """`source`'s lines (bytes), as ast numbers them (from 1 at index 0):
+  split at \\n, \\r\\n and \\r only, as Python's tokenizer does."""
+  if not isinstance(source, bytes):
+    source = source.encode('utf-8')
+  return source.splitlines(keepends=True)
 
 
 def _v2_only_notes(uses):
@@ -1158,7 +1177,7 @@ def _switch_only(trees, sources):
   if not aliases or on_v1:
     return unchanged
   roots = aliases | ({'tensorflow'} if bare else set())
-  uses = _tf1_uses(trees, roots)
+  uses = _tf1_uses(trees, roots, sources)
   if not any(uses_tf1 for uses_tf1, _ in uses):
     return unchanged
   v2_only = _v2_only_notes(uses)
@@ -1166,12 +1185,19 @@ def _switch_only(trees, sources):
     return Result(list(sources), collections.Counter(), v2_only)
   counts = collections.Counter()
   outputs = []
-  for i, source in enumerate(sources):
-    fixer = _ImportFixer(True, None)
-    module = _parse(i, source).visit(fixer)
+  for i, (source, tree) in enumerate(zip(sources, trees)):
+    for sliced in (slices.slice_module(source, tree), None):
+      fixer = _ImportFixer(True, None)
+      module = _parse(i, sliced.source if sliced else source).visit(fixer)
+      out = module.bytes if isinstance(source, bytes) else module.code
+      if sliced is None:
+        out = _checked(i, source, out)
+        break
+      out = sliced.splice(_checked(i, sliced.source, out))
+      if out is not None:
+        break
     counts.update(fixer.counts)
-    out = module.bytes if isinstance(source, bytes) else module.code
-    outputs.append(_checked(i, source, out))
+    outputs.append(out)
   return Result(outputs, counts, [])
 
 
@@ -1193,12 +1219,27 @@ def rewrite_sources(sources):
   fast = _switch_only(trees, sources)
   if fast is not None:
     return fast
-  modules = [_parse(i, s) for i, s in enumerate(sources)]
+  cut = [slices.slice_module(s, t) for s, t in zip(sources, trees)]
+  if any(cut):
+    result = _rewrite(sources, trees, cut)
+    if result is not None:
+      return result
+  return _rewrite(sources, trees, [None] * len(sources))
+
+
+def _rewrite(sources, trees, cut):
+  """rewrite_sources' libcst passes; libcst sees `cut[i].source` where a
+  module was sliced (slices.py). None when a slice cannot be put back."""
+  modules = [_parse(i, c.source if c else s)
+             for i, (s, c) in enumerate(zip(sources, cut))]
+  pass_trees = [c.tree if c else t for t, c in zip(trees, cut)]
   imports = _Imports()
   for module in modules:
     module.visit(imports)
   rewriters = [_ContribRewriter(imports, i, m, t)
-               for i, (m, t) in enumerate(zip(modules, trees))]
+               for i, (m, t) in enumerate(zip(modules, pass_trees))]
+  if any(c and not r.paired for c, r in zip(cut, rewriters)):
+    return None  # unpaired: line numbers would be the stand-in's
   modules = [m.visit(r) for m, r in zip(modules, rewriters)]
   counts = collections.Counter()
   notes = []
@@ -1210,7 +1251,7 @@ def rewrite_sources(sources):
   # others need _tf1_uses (a walk of every name chain).
   switch = False
   if imports.v2_aliases and not imports.v1:
-    uses = _tf1_uses(trees, imports.v2)
+    uses = _tf1_uses(trees, imports.v2, sources)
     if any(r.uses_contrib for r in rewriters) or any(
         uses_tf1 for uses_tf1, _ in uses):
       v2_only = _v2_only_notes(uses)
@@ -1245,6 +1286,14 @@ def rewrite_sources(sources):
       module = module.visit(fixer)
       counts.update(fixer.counts)
     out = module.bytes if isinstance(source, bytes) else module.code
+    if cut[i]:
+      # The stand-in parses, so the file does: the rest is unchanged
+      # top-level definitions.
+      out = cut[i].splice(_checked(i, cut[i].source, out))
+      if out is None:
+        return None
+      outputs.append(out)
+      continue
     outputs.append(_checked(i, source, out))
   return Result(outputs, counts, sorted(notes, key=lambda n: (n.module,
                                                               n.line)))

@@ -32,6 +32,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -401,7 +402,8 @@ def write_converted(prefix, mapping, out, force=False,
   tmp = None
   try:
     os.makedirs(out_dir, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix='.ckpt-convert-', dir=out_dir)
+    _remove_stale_staging(out_dir)
+    tmp = tempfile.mkdtemp(prefix=_staging_prefix(''), dir=out_dir)
     return _stage_and_replace(tf, prefix, mapping, out, existing, tmp,
                               shard_bytes)
   except tf.errors.OpError as e:
@@ -420,6 +422,47 @@ def write_converted(prefix, mapping, out, force=False,
           os.rmdir(path)
         except OSError:
           break
+
+
+# Work directories beside OUT: `.ckpt-convert-[old-]<host>-<pid>-<random>`.
+# The new checkpoint is staged in one; with --force the old one waits in an
+# `old-` one until the new one is in place. SIGKILL leaves them behind: the
+# next convert into that directory removes staging ones whose process is
+# gone, and names (never removes) old ones, which hold the user's files.
+_WORK_DIR = re.compile(r'^\.ckpt-convert-(old-)?(.+)-(\d+)-[^-]+$')
+
+
+def _staging_prefix(kind):
+  return '.ckpt-convert-%s%s-%d-' % (kind, socket.gethostname(), os.getpid())
+
+
+def _process_gone(pid):
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return True
+  except OSError:  # alive, someone else's
+    return False
+  return False
+
+
+def _remove_stale_staging(out_dir):
+  """Removes staging directories of this host's dead converts in out_dir;
+  notes the old checkpoints a killed --force convert had moved aside."""
+  host = socket.gethostname()
+  for name in sorted(os.listdir(out_dir)):
+    match = _WORK_DIR.match(name)
+    path = os.path.join(out_dir, name)
+    if (not match or match.group(2) != host or not os.path.isdir(path) or
+        not _process_gone(int(match.group(3)))):
+      continue
+    if match.group(1):
+      sys.stderr.write(
+          'contrib-compat-ckpt convert: note: %s holds the checkpoint files '
+          'a killed convert had moved aside (%s); move them back or delete '
+          'the directory\n' % (path, ', '.join(sorted(os.listdir(path)))))
+    else:
+      shutil.rmtree(path, ignore_errors=True)
 
 
 def _same_checkpoint(prefix, out):
@@ -508,7 +551,7 @@ def _replace(staged_files, staged, out, existing):
   """Moves the staged files to `out`, the old checkpoint aside until done."""
   backup = None
   if existing:
-    backup = tempfile.mkdtemp(prefix='.ckpt-convert-old-',
+    backup = tempfile.mkdtemp(prefix=_staging_prefix('old-'),
                               dir=os.path.dirname(out))
   moved_aside, written = [], []
   try:

@@ -3,6 +3,7 @@ import io
 import json
 import glob
 import os
+import socket
 import subprocess
 import sys
 
@@ -608,3 +609,41 @@ def test_sigterm_mid_convert_cleans_up_and_keeps_the_old_checkpoint(
       cwd=REPO, capture_output=True, text=True, check=False, timeout=300)
   assert result.returncode == 143, result.stderr
   assert _bytes_of(out.parent) == before  # no staging directory either
+
+
+def _dead_pid():
+  """The pid of a process that has exited (and been reaped)."""
+  child = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
+                         capture_output=True, text=True, check=True)
+  return int(child.stdout)
+
+
+def test_staging_left_by_a_killed_convert_is_removed_next_time(
+    small_ckpt, tmp_path, capsys):
+  """SIGKILL cannot be caught: the next convert into the directory removes
+  the dead convert's staging copy, and names (keeps) the checkpoint it had
+  moved aside, byte for byte."""
+  prefix, values = small_ckpt
+  out_dir = tmp_path / 'out'
+  out_dir.mkdir()
+  host, pid = socket.gethostname(), _dead_pid()
+  staging = out_dir / ('.ckpt-convert-%s-%d-abc123' % (host, pid))
+  staging.mkdir()
+  (staging / 'model.ckpt.data-00000-of-00001').write_bytes(b'x' * 1000)
+  moved_aside = out_dir / ('.ckpt-convert-old-%s-%d-def456' % (host, pid))
+  moved_aside.mkdir()
+  (moved_aside / 'model.ckpt.index').write_bytes(b'the old index')
+  alive = out_dir / ('.ckpt-convert-%s-%d-ghi789' % (host, os.getpid()))
+  alive.mkdir()
+  other_host = out_dir / ('.ckpt-convert-elsewhere-%d-jkl012' % pid)
+  other_host.mkdir()
+  status, _ = run('convert', prefix, out_dir / 'model.ckpt', '--rename',
+                  'sep=new')
+  assert status == 0
+  assert not staging.exists()
+  assert (moved_aside / 'model.ckpt.index').read_bytes() == b'the old index'
+  assert str(moved_aside) in capsys.readouterr().err
+  assert alive.exists() and other_host.exists()  # not ours to remove
+  assert sorted(n for n, _ in tf.train.list_variables(
+      str(out_dir / 'model.ckpt'))) == sorted(
+          n.replace('sep', 'new') for n in values)

@@ -582,6 +582,8 @@ def test_failed_write_leaves_the_original_and_no_temp_file(
   for name in ('fsync', 'replace'):
     with monkeypatch.context() as m:
       m.setattr(files.os, name, fail)
+      # The swap unavailable (not Linux): the file goes in by os.replace.
+      m.setattr(files, '_exchange', lambda *args: False)
       code, _, err = run(path, write=True)
     assert code == 2
     assert 'cannot write, left untouched: No space left on device' in err
@@ -797,3 +799,34 @@ def test_tensorflow_imports_sharing_a_line_move_to_compat_v1(source,
   compile(text, '<migrated>', 'exec')  # (not run: it would disable TF 2 here)
   # A second run leaves it as it is.
   assert rewrite.rewrite_sources([text]).outputs[0] == text
+
+
+@pytest.mark.parametrize('how', ['in_place', 'renamed_over'])
+def test_an_edit_saved_between_the_check_and_the_swap_is_put_back(
+    tmp_path, monkeypatch, how):
+  """The window the check cannot see: an editor saves (writing in place, or
+  renaming its own temporary file over it) just before the new file goes
+  in. The swap displaces the edit, which is compared and swapped back."""
+  if files._libc() is None:  # pylint: disable=protected-access
+    pytest.skip('no renameat2 here: the check is the only guard')
+  path = tmp_path / 'model.py'
+  path.write_bytes(b'x = 1\n')
+  real_exchange = files._exchange  # pylint: disable=protected-access
+  calls = []
+
+  def edit_then_exchange(a, b):
+    if not calls:
+      if how == 'in_place':
+        path.write_bytes(b'x = 1  # edited\n')
+      else:
+        (tmp_path / 'editor.tmp').write_bytes(b'x = 1  # edited\n')
+        os.replace(tmp_path / 'editor.tmp', path)
+    calls.append((a, b))
+    return real_exchange(a, b)
+
+  monkeypatch.setattr(files, '_exchange', edit_then_exchange)
+  with pytest.raises(OSError, match='changed while it was being migrated'):
+    files.write_atomic(str(path), b'x = 2\n', expected=b'x = 1\n')
+  assert path.read_bytes() == b'x = 1  # edited\n'
+  assert os.listdir(tmp_path) == ['model.py']
+  assert len(calls) == 2  # swapped in, then back

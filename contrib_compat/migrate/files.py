@@ -95,7 +95,10 @@ def write_atomic(path, data, expected=None):
     data: its new content.
     expected: if given, the content the caller read: the file is only
       replaced while it still holds exactly that, so an edit made meanwhile
-      (an editor saving, say) is never overwritten.
+      (an editor saving, say) is never overwritten: on Linux the new file
+      is swapped in (renameat2 RENAME_EXCHANGE) and what it displaced is
+      compared, so an edit saved up to that instant is put back; elsewhere
+      the check comes just before os.replace.
 
   Raises:
     OSError: the write failed; the original file is untouched and the
@@ -118,11 +121,8 @@ def write_atomic(path, data, expected=None):
       f.flush()
       os.fsync(f.fileno())
     os.chmod(tmp, stat.S_IMODE(info.st_mode))
-    if expected is not None:
-      with open(real, 'rb') as f:
-        if f.read() != expected:
-          raise OSError(errno.EAGAIN, 'the file changed while it was being '
-                        'migrated; run again')
+    if expected is not None and _read(real) != expected:
+      raise OSError(errno.EAGAIN, _CHANGED)
     if hasattr(os, 'chown') and (os.stat(tmp).st_uid, os.stat(tmp).st_gid) != (
         info.st_uid, info.st_gid):
       try:
@@ -131,13 +131,72 @@ def write_atomic(path, data, expected=None):
         # Only root may give a file away: the file would change owner.
         raise OSError(e.errno, 'its owner (uid %d, gid %d) could not be '
                       'kept' % (info.st_uid, info.st_gid)) from e
-    os.replace(tmp, real)
+    if expected is None or not _exchange(tmp, real):
+      os.replace(tmp, real)
+      return
   except BaseException:
     try:
       os.unlink(tmp)
     except OSError:
       pass
     raise
+  # `tmp` now names what `real` held at the very moment of the swap: an
+  # edit saved after the check above is there, and goes back.
+  if _read(tmp) == expected:
+    os.unlink(tmp)
+    return
+  if not _exchange(tmp, real):
+    raise OSError(errno.EAGAIN, 'the file changed while it was being '
+                  'migrated and could not be put back: the edit is in %s'
+                  % tmp)
+  os.unlink(tmp)
+  raise OSError(errno.EAGAIN, _CHANGED)
+
+
+_CHANGED = 'the file changed while it was being migrated; run again'
+
+
+def _read(path):
+  with open(path, 'rb') as f:
+    return f.read()
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a, b):
+  """Swaps the files at paths `a` and `b` in one step (Linux renameat2
+  RENAME_EXCHANGE); False where the system or file system cannot, and the
+  caller replaces instead (an edit between its check and the replace is
+  then lost: the window is the time os.replace takes)."""
+  libc = _libc()
+  if libc is None:
+    return False
+  if libc.renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b),
+                    _RENAME_EXCHANGE) == 0:
+    return True
+  return False
+
+
+def _libc():
+  """The C library with renameat2, or None."""
+  global _LIBC
+  if _LIBC is False:
+    _LIBC = None
+    try:
+      import ctypes  # pylint: disable=g-import-not-at-top
+      import ctypes.util  # pylint: disable=g-import-not-at-top
+      libc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)
+      libc.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                 ctypes.c_char_p, ctypes.c_uint]
+      _LIBC = libc
+    except (OSError, AttributeError, TypeError):
+      pass
+  return _LIBC
+
+
+_LIBC = False
 
 
 # --- notebooks -------------------------------------------------------------

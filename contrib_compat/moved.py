@@ -144,11 +144,19 @@ NAMES.update(('image.' + n, 'contrib_compat.image.' + n)
                        'flat_transforms_to_matrices',
                        'matrices_to_flat_transforms', 'rotate', 'transform',
                        'translate', 'translations_to_projective_transforms'))
-# tf.contrib.quantize's graph rewrite, rebuilt.
+# tf.contrib.quantize's graph rewrite, rebuilt; also by the module paths
+# TF1 code imported (the Object Detection API's exporter uses graph_matcher).
+_QUANTIZE = ('create_eval_graph', 'create_training_graph',
+             'experimental_create_eval_graph',
+             'experimental_create_training_graph')
 NAMES.update(('quantize.' + n, 'contrib_compat.quantize.' + n)
-             for n in ('create_eval_graph', 'create_training_graph',
-                       'experimental_create_eval_graph',
-                       'experimental_create_training_graph'))
+             for n in _QUANTIZE)
+NAMES.update(('quantize.python.quantize_graph.' + n,
+              'contrib_compat.quantize.' + n) for n in _QUANTIZE)
+NAMES.update(('quantize.python.graph_matcher.' + n,
+              'contrib_compat.quantize.graph_matcher.' + n)
+             for n in ('GraphMatcher', 'MatchResult', 'OneofPattern',
+                       'OpTypePattern', 'Pattern'))
 # Graph helpers TF 2 has no name for, rebuilt with TF1's node names.
 NAMES.update(('framework.' + n, 'contrib_compat.framework_ops.' + n)
              for n in ('get_graph_from_inputs', 'get_name_scope',
@@ -189,9 +197,6 @@ MODULE_PATHS = {
     'image.python.ops': 'image',
     'image.python.ops.image_ops': 'image',
     'util.util': 'util',
-    # slim's train_image_classifier-era code imported the rewrite's module.
-    'quantize.python': 'quantize',
-    'quantize.python.quantize_graph': 'quantize',
 }
 
 

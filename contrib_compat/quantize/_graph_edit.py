@@ -49,5 +49,5 @@ def reroute(new, old, can_modify=None):
 def set_gradient(op, gradient_name):
   """Makes tf.gradients use the gradient registered as `gradient_name` for
   the existing `op` (what `gradient_override_map` does for new ops)."""
-  op._set_attr('_gradient_op_type', tf.compat.v1.AttrValue(  # pylint: disable=protected-access
-      s=gradient_name.encode()))
+  value = tf.compat.v1.AttrValue(s=gradient_name.encode())
+  op._set_attr('_gradient_op_type', value)  # pylint: disable=protected-access

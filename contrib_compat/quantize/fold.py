@@ -30,7 +30,7 @@ import tensorflow as tf2
 import tensorflow.compat.v1 as tf
 
 from contrib_compat.quantize import _graph_edit
-from contrib_compat.quantize import matcher
+from contrib_compat.quantize import graph_matcher as gm
 from contrib_compat.quantize import quant_ops
 
 _LAYER_TYPES = 'Conv2D|DepthwiseConv2dNative|MatMul'
@@ -116,34 +116,34 @@ def _fold_fused(graph, is_training, freeze_batch_norm_delay):
 
 
 def _fused_patterns():
-  """The patterns _find_fused reads its matches with, by role."""
-  p = {}
-  p['input'] = matcher.OpType('*')
-  # A variable, or a SpaceToBatchND after one (atrous convolutions).
-  p['weight'] = matcher.OpType('*')
-  for part in ('gamma', 'beta', 'mean', 'variance', 'moving_average',
-               'bn_decay'):
-    p[part] = matcher.OpType('*')
-  p['layer'] = matcher.OpType(_LAYER_TYPES, [p['input'], p['weight']])
-  p['batch_to_space'] = matcher.OpType(
-      'BatchToSpaceND', [p['layer'], matcher.OpType('*'), matcher.OpType('*')])
-  layer_with_identity = matcher.OpType(
-      'Identity', [matcher.OneOf([p['batch_to_space'], p['layer']])])
-  layer_output = matcher.OneOf(
+  """The patterns _find_fused reads its matches with, by role ('*' in an
+  input list: any op, not looked up)."""
+  p = {role: gm.OpTypePattern('*') for role in (
+      'input', 'gamma', 'beta', 'mean', 'variance', 'moving_average',
+      'bn_decay',
+      # A variable, or a SpaceToBatchND after one (atrous convolutions).
+      'weight')}
+  p['layer'] = gm.OpTypePattern(_LAYER_TYPES,
+                                inputs=[p['input'], p['weight']])
+  p['batch_to_space'] = gm.OpTypePattern('BatchToSpaceND',
+                                         inputs=[p['layer'], '*', '*'])
+  layer_with_identity = gm.OpTypePattern(
+      'Identity', inputs=[gm.OneofPattern([p['batch_to_space'], p['layer']])])
+  layer_output = gm.OneofPattern(
       [layer_with_identity, p['layer'], p['batch_to_space']])
   # A fully connected layer is reshaped to 4-D for the batch norm and back.
-  matmul_reshape = matcher.OpType('Reshape', [layer_output, matcher.OpType('*')])
-  p['batch_norm'] = matcher.OpType(_FUSED_TYPES, [
-      matcher.OneOf([matmul_reshape, layer_output]),
+  matmul_reshape = gm.OpTypePattern('Reshape', inputs=[layer_output, '*'])
+  p['batch_norm'] = gm.OpTypePattern(_FUSED_TYPES, inputs=[
+      gm.OneofPattern([matmul_reshape, layer_output]),
       p['gamma'], p['beta'], p['mean'], p['variance']])
-  p['output_reshape'] = matcher.OpType(
-      'Reshape', [p['batch_norm'], matcher.OpType('*')])
+  p['output_reshape'] = gm.OpTypePattern('Reshape',
+                                         inputs=[p['batch_norm'], '*'])
   # TF1 also looked for an Identity with two inputs, which no graph has.
-  p['root'] = matcher.OneOf([p['output_reshape'], p['batch_norm']])
-  p['moving_average_sub'] = matcher.OpType(
-      'Sub', [p['moving_average'], p['batch_norm']])
-  p['moving_average_mul'] = matcher.OpType(
-      'Mul', [p['moving_average_sub'], p['bn_decay']])
+  p['root'] = gm.OneofPattern([p['output_reshape'], p['batch_norm']])
+  p['moving_average_sub'] = gm.OpTypePattern(
+      'Sub', inputs=[p['moving_average'], p['batch_norm']])
+  p['moving_average_mul'] = gm.OpTypePattern(
+      'Mul', inputs=[p['moving_average_sub'], p['bn_decay']])
   return p
 
 
@@ -151,7 +151,7 @@ def _find_fused(graph):
   """A BatchNormMatch per layer followed by a fused batch norm."""
   p = _fused_patterns()
   found, layers = [], set()
-  for result in matcher.matches(p['root'], graph):
+  for result in gm.GraphMatcher(p['root']).match_graph(graph):
     match = _fused_match(graph, result, p)
     if match is not None and match.layer_op not in layers:
       layers.add(match.layer_op)
@@ -161,11 +161,11 @@ def _find_fused(graph):
 
 def _fused_match(graph, result, p):
   """The BatchNormMatch of one pattern match, or None when it is not one."""
-  layer_op = result.op(p['layer'])
-  bn_op = result.op(p['batch_norm'])
+  layer_op = result.get_op(p['layer'])
+  bn_op = result.get_op(p['batch_norm'])
   output = bn_op.outputs[0]
   if layer_op.type == 'MatMul':
-    reshape = result.op(p['output_reshape'])
+    reshape = result.get_op(p['output_reshape'])
     if reshape is None:
       return None  # matched again at the Reshape after it
     output = reshape.outputs[0]
@@ -181,32 +181,33 @@ def _fused_match(graph, result, p):
     # moving average); the normalization used the biased one.
     scope, sep, _ = bn_op.name.rpartition('/')
     with graph.as_default(), graph.name_scope(scope + sep):
-      n = tf.cast(tf.size(result.tensor(p['layer'])) / tf.size(mean),
+      n = tf.cast(tf.size(result.get_tensor(p['layer'])) / tf.size(mean),
                   tf.float32)
       variance = tf.multiply(bn_op.outputs[2], (n - 1) / n,
                              name='Undo_Bessel_Correction')
-    for update in matcher.matches(p['moving_average_mul'], graph):
-      sub = update.op(p['moving_average_sub'])
+    updates = gm.GraphMatcher(p['moving_average_mul'])
+    for update in updates.match_graph(graph):
+      sub = update.get_op(p['moving_average_sub'])
       for kind, stat in (('mean', bn_op.outputs[1]),
                          ('variance', bn_op.outputs[2])):
         if sub.inputs[1].name == stat.name:
-          moving[kind] = (sub.inputs[0], update.tensor(p['bn_decay']))
+          moving[kind] = (sub.inputs[0], update.get_tensor(p['bn_decay']))
   else:
-    mean = result.tensor(p['mean'])
-    variance = result.tensor(p['variance'])
+    mean = result.get_tensor(p['mean'])
+    variance = result.get_tensor(p['variance'])
   return BatchNormMatch(
       layer_op=layer_op, bn_op=bn_op, output_tensor=output,
-      input_tensor=result.tensor(p['input']),
-      weight_tensor=result.tensor(p['weight']),
-      gamma_tensor=result.tensor(p['gamma']),
-      beta_tensor=result.tensor(p['beta']),
+      input_tensor=result.get_tensor(p['input']),
+      weight_tensor=result.get_tensor(p['weight']),
+      gamma_tensor=result.get_tensor(p['gamma']),
+      beta_tensor=result.get_tensor(p['beta']),
       mean_tensor=mean, variance_tensor=variance,
       moving_mean_tensor=moving['mean'][0],
       moving_variance_tensor=moving['variance'][0],
       bn_decay_mean_tensor=moving['mean'][1],
       bn_decay_var_tensor=moving['variance'][1],
       batch_epsilon=bn_op.get_attr('epsilon'),
-      batch_to_space_op=result.op(p['batch_to_space']))
+      batch_to_space_op=result.get_op(p['batch_to_space']))
 
 
 def _clone_layer(layer_op, input_tensor, weights, batch_to_space_op):

@@ -22,7 +22,7 @@ import tensorflow.compat.v1 as tf
 
 from contrib_compat.quantize import _graph_edit
 from contrib_compat.quantize import fold
-from contrib_compat.quantize import matcher
+from contrib_compat.quantize import graph_matcher as gm
 from contrib_compat.quantize import quant_ops
 
 _QUANTIZABLE = 'Conv2D|MatMul|DepthwiseConv2dNative'
@@ -132,47 +132,44 @@ def _needs_quant(op, quantized):
 
 
 def _layer_patterns():
-  """The patterns of one layer, by role (see _find_layers)."""
+  """The patterns of one layer, by role (see _find_layers; '*' in an input
+  list: any op, not looked up)."""
+  unordered = lambda types, inputs: gm.OpTypePattern(
+      types, inputs=inputs, ordered_inputs=False)
   p = {}
-  variable = matcher.OpType('Variable|VariableV2')
-  partition = matcher.OpType('Identity', [variable])
-  concat = matcher.OpType('ConcatV2', [partition, '*', '*'])
-  p['weight_identity'] = matcher.OpType(
-      'Identity', [matcher.OneOf([partition, concat, variable])])
-  p['weight_resource'] = matcher.OpType('ReadVariableOp')
-  p['folded_weight'] = matcher.OpType('Mul')
-  p['layer'] = matcher.OpType(_QUANTIZABLE, [
-      matcher.OpType('*'),
-      matcher.OneOf([p['weight_identity'], p['weight_resource'],
-                     p['folded_weight']])], ordered=False)
+  variable = gm.OpTypePattern('Variable|VariableV2')
+  partition = gm.OpTypePattern('Identity', inputs=[variable])
+  concat = gm.OpTypePattern('ConcatV2', inputs=[partition, '*', '*'])
+  p['weight_identity'] = gm.OpTypePattern(
+      'Identity', inputs=[gm.OneofPattern([partition, concat, variable])])
+  p['weight_resource'] = gm.OpTypePattern('ReadVariableOp')
+  p['folded_weight'] = gm.OpTypePattern('Mul')
+  p['layer'] = unordered(_QUANTIZABLE, [
+      '*', gm.OneofPattern([p['weight_identity'], p['weight_resource'],
+                            p['folded_weight']])])
   # Atrous depthwise convs are followed by a BatchToSpaceND.
-  batch_to_space = matcher.OpType(
-      'BatchToSpaceND', [p['layer'], matcher.OpType('*'), matcher.OpType('*')])
-  layer_output = matcher.OneOf([batch_to_space, p['layer']])
+  batch_to_space = gm.OpTypePattern('BatchToSpaceND',
+                                    inputs=[p['layer'], '*', '*'])
+  layer_output = gm.OneofPattern([batch_to_space, p['layer']])
   # A separable conv: a layer right after a layer.
-  p['separable'] = matcher.OpType(
-      _QUANTIZABLE, [matcher.OneOf([layer_output]), matcher.OpType('*')],
-      ordered=False)
-  folded_bias_mul = matcher.OpType('Mul', [matcher.OpType('*'), layer_output],
-                                   ordered=False)
-  correction = matcher.OpType('Add|AddV2', [folded_bias_mul,
-                                            matcher.OpType('*')],
-                              ordered=False)
-  p['folded_bias_add'] = matcher.OpType(
-      'Add|AddV2', [correction, matcher.OpType('*')], ordered=False)
+  p['separable'] = unordered(_QUANTIZABLE,
+                             [gm.OneofPattern([layer_output]), '*'])
+  folded_bias_mul = unordered('Mul', ['*', layer_output])
+  correction = unordered('Add|AddV2', [folded_bias_mul, '*'])
+  p['folded_bias_add'] = unordered('Add|AddV2', [correction, '*'])
   # Batch norms with forced updates end in an Identity.
-  bn_identity = matcher.OpType('Identity', [p['folded_bias_add']])
-  p['bias_add'] = matcher.OpType('Add|AddV2|BiasAdd', [layer_output, '*'],
-                                 ordered=False)
-  p['bypass'] = matcher.OpType('Add|AddV2', [
-      matcher.OneOf([p['bias_add'], p['folded_bias_add'], bn_identity]),
-      '*'], ordered=False)
-  p['activation'] = matcher.OpType('|'.join(sorted(_ACTIVATION_TYPES)), [
-      matcher.OneOf([p['bias_add'], p['folded_bias_add'], bn_identity,
-                     p['bypass'], p['layer']])])
-  p['post_activation_bypass'] = matcher.OpType(
-      'Add|AddV2', ['*', p['activation']], ordered=False)
-  p['final'] = matcher.OneOf([p['bias_add'], p['folded_bias_add']])
+  bn_identity = gm.OpTypePattern('Identity', inputs=[p['folded_bias_add']])
+  p['bias_add'] = unordered('Add|AddV2|BiasAdd', [layer_output, '*'])
+  p['bypass'] = unordered('Add|AddV2', [
+      gm.OneofPattern([p['bias_add'], p['folded_bias_add'], bn_identity]),
+      '*'])
+  p['activation'] = gm.OpTypePattern(
+      '|'.join(sorted(_ACTIVATION_TYPES)), inputs=[gm.OneofPattern([
+          p['bias_add'], p['folded_bias_add'], bn_identity, p['bypass'],
+          p['layer']])])
+  p['post_activation_bypass'] = unordered('Add|AddV2',
+                                          ['*', p['activation']])
+  p['final'] = gm.OneofPattern([p['bias_add'], p['folded_bias_add']])
   return p
 
 
@@ -189,37 +186,38 @@ def _find_layers(graph):
   def weights(result, folded=True):
     for role in ('weight_identity', 'weight_resource') + (
         ('folded_weight',) if folded else ()):
-      tensor = result.tensor(p[role])
+      tensor = result.get_tensor(p[role])
       if tensor is not None:
         return tensor
     return None
 
   def bias_add(result):
-    op = result.op(p['bias_add'])
-    return op if op is not None else result.op(p['folded_bias_add'])
+    op = result.get_op(p['bias_add'])
+    return op if op is not None else result.get_op(p['folded_bias_add'])
 
   def add(match):
     if match.layer_op not in layers:
       layers.add(match.layer_op)
       found.append(match)
 
-  for r in matcher.matches(p['post_activation_bypass'], graph):
-    add(LayerMatch(r.op(p['layer']), weights(r), r.op(p['activation']),
-                   r.op(p['bypass']), r.op(p['post_activation_bypass']),
+  matches = lambda role: gm.GraphMatcher(p[role]).match_graph(graph)
+  for r in matches('post_activation_bypass'):
+    add(LayerMatch(r.get_op(p['layer']), weights(r), r.get_op(p['activation']),
+                   r.get_op(p['bypass']), r.get_op(p['post_activation_bypass']),
                    bias_add(r)))
-  for r in matcher.matches(p['activation'], graph):
-    activation = r.op(p['activation'])
-    if r.op(p['layer']) not in layers and not _feeds_fused_batch_norm(
+  for r in matches('activation'):
+    activation = r.get_op(p['activation'])
+    if r.get_op(p['layer']) not in layers and not _feeds_fused_batch_norm(
         activation):
-      add(LayerMatch(r.op(p['layer']), weights(r), activation,
-                     r.op(p['bypass']), None, bias_add(r)))
-  for r in matcher.matches(p['final'], graph):
+      add(LayerMatch(r.get_op(p['layer']), weights(r), activation,
+                     r.get_op(p['bypass']), None, bias_add(r)))
+  for r in matches('final'):
     # The bias add's output is quantized as the activation.
-    add(LayerMatch(r.op(p['layer']), weights(r), bias_add(r), None, None,
+    add(LayerMatch(r.get_op(p['layer']), weights(r), bias_add(r), None, None,
                    None))
-  for r in matcher.matches(p['separable'], graph):
-    add(LayerMatch(r.op(p['layer']), weights(r, folded=False),
-                   r.op(p['layer']), None, None, None))
+  for r in matches('separable'):
+    add(LayerMatch(r.get_op(p['layer']), weights(r, folded=False),
+                   r.get_op(p['layer']), None, None, None))
   return found
 
 

@@ -23,7 +23,8 @@ class RangeConfig(collections.namedtuple('RangeConfig', [
 
 def quantize(inputs, name_prefix, config):
   """`inputs` fake-quantized over a learned range (per tensor)."""
-  with tf.variable_scope(None, default_name=name_prefix, values=[inputs]) as scope:
+  with tf.variable_scope(None, default_name=name_prefix,
+                         values=[inputs]) as scope:
     scope.set_partitioner(None)
     collections_ = ([config.vars_collection] if config.vars_collection
                     else []) + [tf.GraphKeys.GLOBAL_VARIABLES]

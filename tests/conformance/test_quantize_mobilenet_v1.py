@@ -32,13 +32,15 @@ from tests.conformance import tf1_quantize_mobilenet as model
 
 with open(model.EXPECTED) as _f:
   EXPECTED = json.load(_f)
-# Training on: the first two steps' losses are TF1's to float32 rounding
-# (measured: equal); from the third, a weight that float rounding puts on
-# the other side of a fake-quant rounding boundary moves by a whole step,
-# and the runs drift apart (measured: 3.4e-3 relative at step five with
-# oneDNN off, 2.0e-3 with it on).
-FIRST_STEPS_RTOL = 1e-5
-LOSS_RTOL = 1e-2
+# Training on: the first step's loss (the restored checkpoint, forward only)
+# is TF1's to float32 rounding (measured: equal). After an update, float
+# rounding in multi-threaded gradient sums (which vary from run to run, here
+# as in TF 1.15) puts a weight on either side of a fake-quant rounding
+# boundary, where it moves by a whole quantization step: the runs drift
+# apart (measured over five runs here: up to 1.1e-2 relative by step five,
+# and as much between two runs of this TensorFlow).
+FIRST_STEP_RTOL = 1e-5
+LOSS_RTOL = 5e-2
 
 
 @pytest.fixture(autouse=True)
@@ -76,8 +78,8 @@ def test_restores_and_trains_on_as_tf1_did():
     losses = model.train(graph, images, labels, loss, train_op, sess,
                          model.TRAIN_STEPS, model.MORE_STEPS)
     after = sess.run(act_max)
-  np.testing.assert_allclose(losses[:2], EXPECTED['more_losses'][:2],
-                             rtol=FIRST_STEPS_RTOL)
+  np.testing.assert_allclose(losses[0], EXPECTED['more_losses'][0],
+                             rtol=FIRST_STEP_RTOL)
   np.testing.assert_allclose(losses, EXPECTED['more_losses'], rtol=LOSS_RTOL)
   assert losses[-1] < EXPECTED['losses'][0] / 2  # it learned
   assert after != before  # the activation range moves with training

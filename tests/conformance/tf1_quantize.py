@@ -13,7 +13,8 @@ norms are built (fused or not, scale, is_training), which of the four
 rewrite functions runs with which arguments. Its description is
 tf1_reference's (every node with op, inputs and attributes; variables;
 collections) plus numbers: the outputs of two runs (the rewrite's ranges and
-step counter move between them), for training graphs the gradients of a
+step counter move between them) with the quantization step of the output's
+fake quant in each, for training graphs the gradients of a
 fixed weighted sum of the output, and every variable afterwards.
 """
 import argparse
@@ -208,12 +209,29 @@ def numbers(graph, output, case):
         sess.run(var.initializer, {var.initial_value: fixed_values(
             var.op.name, var.shape.as_list(), var.dtype.base_dtype.name,
             case)})
-      result = {'outputs': [_round(sess.run(output, feed)) for _ in range(2)]}
+      step = _output_step(output)
+      runs = [sess.run([output, step], feed) for _ in range(2)]
+      result = {'outputs': [_round(value) for value, _ in runs],
+                'output_steps': [float(s) for _, s in runs]}
       if gradients:
         result['gradients'] = [_round(g) for g in sess.run(
             [g for g in gradients if g is not None], feed)]
       result['after'] = {v.op.name: _round(sess.run(v)) for v in global_vars}
   return result
+
+
+def _output_step(output):
+  """The quantization step of the fake quant the output reads (through a
+  delayed_quant Merge), as a tensor; 0 when there is none."""
+  source = output.op.inputs[0].op
+  if source.type == 'Merge':
+    source = next((t.op for t in source.inputs
+                   if t.op.type == 'FakeQuantWithMinMaxVars'), source)
+  if source.type != 'FakeQuantWithMinMaxVars':
+    return tf.constant(0.0)
+  levels = 2 ** source.get_attr('num_bits') - 1 - int(
+      source.get_attr('narrow_range'))
+  return (source.inputs[2] - source.inputs[1]) / levels
 
 
 def _round(array):

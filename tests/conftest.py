@@ -32,7 +32,7 @@ NUMERIC_MODULES = frozenset([
 SUBPROCESS_MODULES = frozenset([
     'test_benchmarks', 'test_checkpoint_roundtrip', 'test_cli', 'test_docs',
     'test_gpu_check', 'test_migrate_cache', 'test_migrate_files',
-    'test_readme', 'test_run',
+    'test_readme', 'test_run', 'test_object_detection_api',
     'test_distribute', 'test_parameter_server', 'test_tf1_differential',
     'test_tf_slim_layers_suite', 'test_tf_slim_nets_suite',
 ])

@@ -32,14 +32,14 @@ from tests.conformance import tf1_quantize_mobilenet as model
 
 with open(model.EXPECTED) as _f:
   EXPECTED = json.load(_f)
-# Training on: the first step's loss (the restored checkpoint, forward only)
-# is TF1's to float32 rounding (measured: equal). After an update, float
-# rounding in multi-threaded gradient sums (which vary from run to run, here
-# as in TF 1.15) puts a weight on either side of a fake-quant rounding
-# boundary, where it moves by a whole quantization step: the runs drift
-# apart (measured over five runs here: up to 1.1e-2 relative by step five,
-# and as much between two runs of this TensorFlow).
-FIRST_STEP_RTOL = 1e-5
+# Training on. Float rounding in multi-threaded sums varies with how the
+# work is split (from run to run, and with what ran before in the process),
+# here as in TF 1.15, and a value on a fake-quant rounding boundary then
+# lands on the neighbouring level, which training amplifies. Measured: the
+# first loss (restored checkpoint, forward only) equal to TF1's in five
+# runs alone, 0.24% apart in CI's oneDNN-off pass after other tests; by step
+# five up to 1.1% apart between two runs of this TensorFlow alone.
+FIRST_STEP_RTOL = 1e-2
 LOSS_RTOL = 5e-2
 
 

@@ -17,7 +17,6 @@ step counter move between them) with the quantization step of the output's
 fake quant in each, for training graphs the gradients of a
 fixed weighted sum of the output, and every variable afterwards.
 """
-import argparse
 import json
 import os
 import sys
@@ -337,12 +336,7 @@ def tf1_modules():
 
 
 def _main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-  parser.add_argument('--check', action='store_true',
-                      help='write nothing; exit 1 if a golden differs')
-  parser.add_argument('--describe', action='store_true',
-                      help='JSON cases on stdin, descriptions on stdout')
-  args = parser.parse_args(argv)
+  args = tf1_reference.golden_arguments(__doc__).parse_args(argv)
   tf.disable_resource_variables()
   slim, quantize = tf1_modules()
   if args.describe:

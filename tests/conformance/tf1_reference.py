@@ -449,12 +449,18 @@ def _dump(data):
   return json.dumps(data, indent=1, sort_keys=True) + '\n'
 
 
-def _main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+def golden_arguments(doc):
+  """The command line of a golden generator: --check and --describe."""
+  parser = argparse.ArgumentParser(description=doc.split('\n\n')[0])
   parser.add_argument('--check', action='store_true',
                       help='write nothing; exit 1 if a golden differs')
   parser.add_argument('--describe', action='store_true',
                       help='JSON cases on stdin, descriptions on stdout')
+  return parser
+
+
+def _main(argv=None):
+  parser = golden_arguments(__doc__)
   parser.add_argument('--checkpoints', metavar='DIR',
                       help='with --describe: save each case\'s variables '
                       'to DIR/<case>/model.ckpt')

@@ -3,8 +3,10 @@
 The repair without tf_slim is checked with install() in
 tests/test_contrib.py::test_install_without_tf_slim (one subprocess for both).
 """
+import ast
 import importlib
 import sys
+import types
 
 import pytest
 import tensorflow.compat.v1 as tf
@@ -68,7 +70,11 @@ def test_nets_reach_ours_through_their_module_aliases(repair):
           cc.separable_conv2d)
 
 
-def test_repair_rebinds_only_the_three_names(originals):
+def _layer_patches(patched):
+  return [(module, name) for module, name in patched if name in _REPLACED]
+
+
+def test_repair_rebinds_only_the_three_names_and_lost_internals(originals):
   before = _tf_slim_namespaces()
   repair = cc.repair_tf_slim()
   try:
@@ -78,12 +84,104 @@ def test_repair_rebinds_only_the_three_names(originals):
         for name, value in namespace.items()
         if before.get(module, {}).get(name, value) is not value)
     assert changed == sorted(repair.patched)
-    assert {name for _, name in changed} == set(_REPLACED)
-    assert {module for module, _ in changed} == set(_EXPOSURE_POINTS)
-    for module, name in changed:
+    layers = _layer_patches(changed)
+    assert {name for _, name in layers} == set(_REPLACED)
+    assert {module for module, _ in layers} == set(_EXPOSURE_POINTS)
+    for module, name in layers:
       assert before[module][name] is originals[name]
+    moved = slim_repair.moved_internals()
+    for module, name in set(changed) - set(layers):
+      # A view of the TF-internal module it replaced, adding only names
+      # that module lacks.
+      view, internal = after[module][name], before[module][name]
+      assert view.__wrapped__ is internal, (module, name)
+      added = {k for k in vars(view) if not k.startswith('__')}
+      assert added and added <= set(moved[internal.__name__]) - set(
+          vars(internal)), (module, name, added)
   finally:
     repair.undo()
+
+
+def _has(module, name):
+  try:
+    return hasattr(module, name)
+  except ImportError:
+    return True  # a lazily loaded name (Keras) whose package is absent
+
+
+def _lost_internal_names():
+  """`module.name` uses in tf_slim's sources where `module` is a loaded
+  TensorFlow module (or the repair's view) that has no `name`."""
+  lost = []
+  for module_name, module in sorted(sys.modules.items()):
+    if not module_name.startswith('tf_slim') or module is None or (
+        module_name.endswith('_test')) or not getattr(module, '__file__', ''):
+      continue
+    with open(module.__file__, encoding='utf-8') as source:
+      tree = ast.parse(source.read())
+    for node in ast.walk(tree):
+      if not (isinstance(node, ast.Attribute) and
+              isinstance(node.value, ast.Name)):
+        continue
+      base = vars(module).get(node.value.id)
+      if (isinstance(base, types.ModuleType) and
+          base.__name__.startswith('tensorflow') and
+          not _has(base, node.attr)):
+        lost.append('%s:%d %s.%s' % (module_name, node.lineno,
+                                     node.value.id, node.attr))
+  return lost
+
+
+def test_after_the_repair_tf_slim_reaches_no_lost_internal_name(repair):
+  del repair
+  # On TF 2.21 without the repair: ops.IndexedSlices (optimize_loss,
+  # learning), control_flow_ops.cond (smart_cond, metrics),
+  # variable_scope.variable (local_variable), array_ops.stack, ...
+  assert _lost_internal_names() == []
+
+
+def test_optimize_loss_clips_and_steps(repair, graph):
+  del repair, graph
+  weights = tf.Variable([3.0, 4.0], name='w')
+  loss = tf.reduce_sum(weights * weights)  # gradient (6, 8): norm 10
+  step = tf.train.get_or_create_global_step()
+  train = tf_slim.optimize_loss(loss, step, learning_rate=0.1,
+                                optimizer='SGD', clip_gradients=5.0)
+  with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    sess.run(train)
+    # Clipped to norm 5: (3, 4); w - 0.1 * (3, 4).
+    assert sess.run(weights).tolist() == pytest.approx([2.7, 3.6])
+    assert sess.run(step) == 1
+
+
+def test_create_train_op_with_gradient_clipping(repair, graph):
+  del repair, graph
+  weights = tf.Variable([3.0, 4.0], name='w')
+  loss = tf.reduce_sum(weights * weights)
+  train = tf_slim.learning.create_train_op(
+      loss, tf.train.GradientDescentOptimizer(0.1), clip_gradient_norm=5.0,
+      gradient_multipliers={weights: 2.0})
+  with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    sess.run(train)
+    # (6, 8) * 2 = (12, 16), clipped to norm 5: (3, 4).
+    assert sess.run(weights).tolist() == pytest.approx([2.7, 3.6])
+
+
+def test_local_variable_smart_cond_and_streaming_metric(repair, graph):
+  del repair
+  counter = tf_slim.local_variable(0, name='counter')
+  assert counter in graph.get_collection(tf.GraphKeys.LOCAL_VARIABLES)
+  flag = tf.placeholder(tf.bool, [])
+  chosen = tf_slim.utils.smart_cond(flag, lambda: tf.constant(1),
+                                    lambda: tf.constant(2))
+  value, update = tf_slim.metrics.streaming_mean(tf.constant([1.0, 3.0]))
+  with tf.Session() as sess:
+    sess.run(tf.local_variables_initializer())
+    assert sess.run(chosen, {flag: False}) == 2
+    sess.run(update)
+    assert sess.run(value) == 2.0
 
 
 def test_undo_restores_the_original_objects(originals):
@@ -99,7 +197,7 @@ def test_undo_restores_the_original_objects(originals):
 
 
 def test_repair_is_idempotent(repair):
-  assert len(repair.patched) == 3 * len(_EXPOSURE_POINTS)
+  assert len(_layer_patches(repair.patched)) == 3 * len(_EXPOSURE_POINTS)
   second = cc.repair_tf_slim()
   assert second.patched == []
   second.undo()

@@ -39,6 +39,7 @@ with warnings.catch_warnings():
   # It imports libcst.metadata, which warns the same.
   from contrib_compat.migrate import slices  # pylint: disable=g-import-not-at-top
   from contrib_compat.migrate import statements  # pylint: disable=g-import-not-at-top
+  from contrib_compat.migrate import tf_api  # pylint: disable=g-import-not-at-top
 
 # tf.contrib.layers names that are this package's own; contrib_compat
 # exports them at the top level. Every other tf.contrib.layers name is
@@ -217,7 +218,6 @@ def _asked(question):
     try:
       return _ANSWERS[key]
     except KeyError:
-      _quiet_tensorflow_import()
       answer = _ANSWERS[key] = _LEARNED[key] = question(*args)
       return answer
   return ask
@@ -233,12 +233,21 @@ _ANSWER_KINDS = {
 
 
 def _quiet_tensorflow_import():
-  """Every question may load TensorFlow (contrib_compat and tf_slim import
-  it too): load it first, with its start-up lines hidden as the tool asked."""
+  """Loads TensorFlow, with its start-up lines hidden as the tool asked,
+  before a question imports it (contrib_compat and tf_slim import it too).
+  The installed TensorFlow's generated API files (tf_api.py) answer most
+  questions about `tf.*` names without it."""
   try:
     cli.import_tensorflow()
   except Exception:  # pylint: disable=broad-except
     pass  # the questions answer None without TensorFlow
+
+
+_TF_API = tf_api.Api()
+
+
+def _static_has(api, dotted):
+  return _TF_API.has(api, dotted)
 
 
 @contextlib.contextmanager
@@ -273,16 +282,26 @@ def _tf_spelling(home):
   `tensorflow.compat.v1`; the rewritten name must work under both. None
   when the installed TensorFlow lacks it.
   """
-  try:
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  except Exception:  # pylint: disable=broad-except
-    return None
   path = bare = home[len('tf.'):]
   for prefix in ('compat.v1.', 'compat.v2.'):
     if bare.startswith(prefix):
       bare = bare[len(prefix):]
+  candidates = (path, bare, 'compat.v1.' + bare, 'compat.v2.' + bare)
+  for candidate in candidates:
+    found = [_static_has(api, candidate) for api in ('v2', 'v1')]
+    if tf_api.UNKNOWN in found:
+      break
+    if all(found):
+      return candidate
+  else:
+    return None
+  _quiet_tensorflow_import()
+  try:
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  except Exception:  # pylint: disable=broad-except
+    return None
   with _quiet_lookups():
-    for candidate in (path, bare, 'compat.v1.' + bare, 'compat.v2.' + bare):
+    for candidate in candidates:
       if _resolves(tf, candidate) and _resolves(tf.compat.v1, candidate):
         return candidate
   return None
@@ -356,6 +375,9 @@ _LAYERS_MODULES = ('contrib_compat.layers', 'contrib_compat.slim')
 
 @_asked
 def _module_exists(module):
+  if _TF_API.importable(module) is True:
+    return True
+  _quiet_tensorflow_import()
   try:
     return importlib.util.find_spec(module) is not None
   except Exception:  # pylint: disable=broad-except
@@ -364,6 +386,7 @@ def _module_exists(module):
 
 @_asked
 def _provides(module, name):
+  _quiet_tensorflow_import()
   try:
     return hasattr(importlib.import_module(module), name)
   except Exception:  # pylint: disable=broad-except
@@ -400,13 +423,15 @@ def _api_of(dotted):
   parts = dotted.split('.')
   if parts[0] in _UNCHECKED_ROOTS:
     return None
-  try:
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  except Exception:  # pylint: disable=broad-except
-    return None
-
-  with _quiet_lookups():
-    in_v2, in_v1 = _resolves(tf, dotted), _resolves(tf.compat.v1, dotted)
+  in_v2, in_v1 = _static_has('v2', dotted), _static_has('v1', dotted)
+  if tf_api.UNKNOWN in (in_v2, in_v1):
+    _quiet_tensorflow_import()
+    try:
+      import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    except Exception:  # pylint: disable=broad-except
+      return None
+    with _quiet_lookups():
+      in_v2, in_v1 = _resolves(tf, dotted), _resolves(tf.compat.v1, dotted)
   return {(True, True): 'both', (True, False): 'v2',
           (False, True): 'v1'}.get((in_v2, in_v1))
 

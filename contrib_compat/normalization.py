@@ -18,6 +18,8 @@ left its own graph behind; this module keeps all three:
 Everything goes through public `tf.compat.v1` / `tf.nn` ops; variables are made
 by `model_variable` so arg_scopes on it apply.
 """
+import dataclasses
+from typing import Any, Callable, Optional
 
 import numpy as np
 import tensorflow as tf2
@@ -31,6 +33,38 @@ _NHWC = 'NHWC'
 _NCHW = 'NCHW'
 _UPDATE_OPS = tf.GraphKeys.UPDATE_OPS
 _FUSED_DTYPES = (tf.float16, tf.bfloat16, tf.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Config:
+  """batch_norm's arguments that its three paths read, checked once."""
+  decay: Any
+  center: bool
+  scale: bool
+  epsilon: float
+  initializers: dict
+  regularizers: dict
+  updates_collections: Any
+  is_training: Any
+  collections: Any  # variables_collections
+  trainable: bool
+  fused: bool
+  data_format: str
+  zero_debias: bool
+  batch_weights: Any
+  renorm: bool
+  renorm_clipping: Optional[dict]
+  renorm_decay: float
+  adjustment: Optional[Callable]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Params:
+  """The variables (or stand-ins) one path made: beta, gamma and the moving
+  statistics by name."""
+  beta: Any
+  gamma: Any
+  stats: dict
 
 
 def _constant_value(pred):
@@ -211,18 +245,20 @@ def _moving_stats(initializers, shape, dtype, collections, renorm=False,
   return made
 
 
-def _scale_offset(center, scale, initializers, regularizers, shape, dtype,
-                  trainable, collections, gamma_first,
-                  create=variables.model_variable, stand_ins=False):
+def _scale_offset(config, shape, dtype, collections, gamma_first,
+                  create=variables.model_variable, stand_ins=False,
+                  regularized=True):
   """beta and gamma, in the creating path's order.
 
   Where disabled: None, or with `stand_ins` (the fused kernels need both) a
-  constant 0 / 1 made in the variable's turn, as TF1 made it.
+  constant 0 / 1 made in the variable's turn, as TF1 made it. The legacy
+  path ignored `param_regularizers` in TF1 (`regularized=False`).
   """
   made = {}
   order = ('gamma', 'beta') if gamma_first else ('beta', 'gamma')
+  regularizers = config.regularizers if regularized else {}
   for name in order:
-    if not (center if name == 'beta' else scale):
+    if not (config.center if name == 'beta' else config.scale):
       made[name] = tf.constant(0.0 if name == 'beta' else 1.0, dtype=dtype,
                                shape=shape) if stand_ins else None
       continue
@@ -232,15 +268,15 @@ def _scale_offset(center, scale, initializers, regularizers, shape, dtype,
     made[name] = variables.regularized_variable(
         create, name, regularizers.get(name),
         keras_name=name if create is _layer_weight else None, shape=shape,
-        dtype=dtype, initializer=initializers.get(name, default),
-        trainable=trainable,
+        dtype=dtype, initializer=config.initializers.get(name, default),
+        trainable=config.trainable,
         collections=variables.get_variable_collections(collections, name)
         if collections is not False else None)
   return made['beta'], made['gamma']
 
 
 @argscope.add_arg_scope
-def batch_norm(inputs,
+def batch_norm(inputs,  # noqa: PLR0913 (TF1's signature)
                decay=0.999,
                center=True,
                scale=False,
@@ -355,30 +391,28 @@ def batch_norm(inputs,
   # the other two did, so anything creating variables inside is a model
   # variable there.
   getter = None if slim_fused else variables.layer_variable_getter()
+  config = _Config(
+      decay=decay, center=center, scale=scale, epsilon=epsilon,
+      initializers=param_initializers, regularizers=param_regularizers,
+      updates_collections=updates_collections, is_training=is_training,
+      collections=variables_collections, trainable=trainable, fused=fused,
+      data_format=data_format, zero_debias=zero_debias_moving_mean,
+      batch_weights=batch_weights, renorm=renorm,
+      renorm_clipping=renorm_clipping, renorm_decay=renorm_decay,
+      adjustment=adjustment)
   with tf.variable_scope(scope, 'BatchNorm', [inputs], reuse=reuse,
                          custom_getter=getter) as sc:
     if slim_fused:
-      outputs = _slim_fused(
-          inputs, decay, center, scale, epsilon, param_initializers,
-          param_regularizers, updates_collections, is_training,
-          variables_collections, trainable, data_format,
-          zero_debias_moving_mean)
+      outputs = _slim_fused(inputs, config)
     elif (batch_weights is None and default_updates and
           not zero_debias_moving_mean):
-      outputs = _layer(
-          inputs, decay, center, scale, epsilon, param_initializers,
-          param_regularizers, is_training, variables_collections,
-          trainable, fused, data_format, renorm, renorm_clipping,
-          renorm_decay, adjustment)
+      outputs = _layer(inputs, config)
     else:
       if renorm:
         raise ValueError('renorm is not supported with batch_weights, '
                          'updates_collections or zero_debias_moving_mean '
                          '(batch_norm `renorm`)')
-      outputs = _legacy(
-          inputs, decay, center, scale, epsilon, param_initializers,
-          updates_collections, is_training, variables_collections,
-          trainable, batch_weights, data_format, zero_debias_moving_mean)
+      outputs = _legacy(inputs, config)
     # Inside the scope, as in TF1: the activation is `<scope>/Relu`.
     if activation_fn is not None:
       outputs = activation_fn(outputs)
@@ -386,10 +420,10 @@ def batch_norm(inputs,
                                            outputs)
 
 
-def _slim_fused(inputs, decay, center, scale, epsilon, initializers,
-                regularizers, updates_collections, is_training, collections,
-                trainable, data_format, zero_debias):
+def _slim_fused(inputs, config):
   """tf.contrib's own fused path: rank 2 (reshaped to 4-D) or 4."""
+  data_format, epsilon, is_training = (config.data_format, config.epsilon,
+                                       config.is_training)
   original_shape = inputs.shape
   original_inputs = inputs
   if original_shape.rank == 2:
@@ -398,10 +432,11 @@ def _slim_fused(inputs, decay, center, scale, epsilon, initializers,
                         else [-1, 1, 1, channels])
   _, _, channels = _params_shape(inputs, data_format)
   # float32 parameters whatever the input type: fp16 would lose precision.
-  beta, gamma = _scale_offset(center, scale, initializers, regularizers,
-                              [channels], tf.float32, trainable, collections,
-                              gamma_first=False, stand_ins=True)
-  stats = _moving_stats(initializers, [channels], tf.float32, collections)
+  beta, gamma = _scale_offset(config, [channels], tf.float32,
+                              config.collections, gamma_first=False,
+                              stand_ins=True)
+  stats = _moving_stats(config.initializers, [channels], tf.float32,
+                        config.collections)
   moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
 
   outputs, mean, variance = _smart_cond(
@@ -411,9 +446,9 @@ def _slim_fused(inputs, decay, center, scale, epsilon, initializers,
                                 moving_mean, moving_variance))
 
   def updates():
-    return (moving_averages.assign_moving_average(moving_mean, mean, decay, zero_debias),
-            moving_averages.assign_moving_average(moving_variance, variance, decay, False))
+    return _moving_updates(stats, mean, variance, config)
 
+  updates_collections = config.updates_collections
   training_value = _constant_value(is_training)
   if training_value is None or training_value:
     if updates_collections is None:
@@ -434,55 +469,59 @@ def _slim_fused(inputs, decay, center, scale, epsilon, initializers,
   return outputs
 
 
-def _layer(inputs, decay, center, scale, epsilon, initializers, regularizers,
-           is_training, collections, trainable, fused, data_format, renorm,
-           renorm_clipping, renorm_decay, adjustment):
+def _moving_updates(stats, mean, variance, config):
+  """tf.contrib's own update ops: moving_mean (zero-debiased if asked) and
+  moving_variance."""
+  return (moving_averages.assign_moving_average(
+      stats['moving_mean'], mean, config.decay, config.zero_debias),
+          moving_averages.assign_moving_average(
+              stats['moving_variance'], variance, config.decay, False))
+
+
+def _layer(inputs, config):
   """The path TF1 delegated to the Keras BatchNormalization layer."""
-  rank, axis, channels = _params_shape(inputs, data_format)
+  rank, axis, channels = _params_shape(inputs, config.data_format)
   dtype = inputs.dtype.base_dtype
   param_dtype = tf.float32 if dtype in (tf.float16, tf.bfloat16) else dtype
   # TF 1.15's layer fused rank 4 only (TF 2's Keras added rank 5).
-  fused_kernel = (fused and rank == 4 and not renorm and
-                  adjustment is None and dtype in _FUSED_DTYPES)
+  fused_kernel = (config.fused and rank == 4 and not config.renorm and
+                  config.adjustment is None and dtype in _FUSED_DTYPES)
   # The layer was built with collections=None and filed its variables
   # afterwards (reused ones too); `False` tells the helpers to skip them.
   # Its build() made the fused kernel's stand-ins for absent gamma / beta.
-  beta, gamma = _scale_offset(center, scale, initializers, regularizers,
-                              [channels], param_dtype, trainable, False,
+  beta, gamma = _scale_offset(config, [channels], param_dtype, False,
                               gamma_first=True, create=_layer_weight,
                               stand_ins=fused_kernel)
   stats = _moving_stats(
-      initializers, [channels], param_dtype, False, renorm=renorm,
-      create=_layer_weight,
+      config.initializers, [channels], param_dtype, False,
+      renorm=config.renorm, create=_layer_weight,
       synchronization=tf.VariableSynchronization.ON_READ,
       aggregation=tf.VariableAggregation.MEAN)
+  params = _Params(beta=beta, gamma=gamma, stats=stats)
   if fused_kernel:
-    outputs, update_ops = _layer_fused(inputs, beta, gamma, stats, decay,
-                                       epsilon, is_training, data_format,
-                                       channels, param_dtype)
+    outputs, update_ops = _layer_fused(inputs, params, config)
   else:
-    outputs, update_ops = _layer_unfused(
-        inputs, beta, gamma, stats, decay, epsilon, is_training, axis,
-        channels, param_dtype, renorm, renorm_clipping, renorm_decay,
-        adjustment)
+    outputs, update_ops = _layer_unfused(inputs, params, config, axis,
+                                         channels, param_dtype)
   # A layer that is not trainable reported no updates (TF1's Layer.updates),
   # but TF1's layer looked the collection up all the same, which creates
   # its (empty) key.
   existing = tf.get_collection_ref(_UPDATE_OPS)
-  if trainable:
+  if config.trainable:
     for op in update_ops:
       if op is not None and op not in existing:
         existing.append(op)
   for name in ('moving_mean', 'moving_variance'):
-    variables.add_variable_to_collections(stats[name], collections, name)
-  for name, var, made in (('beta', beta, center), ('gamma', gamma, scale)):
+    variables.add_variable_to_collections(stats[name], config.collections,
+                                          name)
+  for name, var, made in (('beta', beta, config.center),
+                          ('gamma', gamma, config.scale)):
     if made:
-      variables.add_variable_to_collections(var, collections, name)
+      variables.add_variable_to_collections(var, config.collections, name)
   return outputs
 
 
-def _layer_fused(inputs, beta, gamma, stats, decay, epsilon, is_training,
-                 data_format, channels, param_dtype):
+def _layer_fused(inputs, params, config):
   """The Keras layer's fused kernel, node for node as TF 1.15 built it.
 
   Constants in TF1's creation order: the stand-ins for absent gamma / beta
@@ -492,7 +531,11 @@ def _layer_fused(inputs, beta, gamma, stats, decay, epsilon, is_training,
   Keras instead fed the moving statistics to the kernel in training; that
   graph is not the one TF1 checkpoints were trained with.
   """
-  moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
+  beta, gamma, decay, is_training = (params.beta, params.gamma, config.decay,
+                                    config.is_training)
+  epsilon, data_format = config.epsilon, config.data_format
+  moving_mean = params.stats['moving_mean']
+  moving_variance = params.stats['moving_variance']
 
   def training():
     return _fused_batch_norm(inputs, gamma, beta, epsilon, data_format)
@@ -518,9 +561,11 @@ def _layer_fused(inputs, beta, gamma, stats, decay, epsilon, is_training,
   return outputs, update_ops
 
 
-def _layer_unfused(inputs, beta, gamma, stats, decay, epsilon, is_training,
-                   axis, channels, param_dtype, renorm, renorm_clipping,
-                   renorm_decay, adjustment):
+def _layer_unfused(inputs, params, config, axis, channels, param_dtype):
+  """The Keras layer's moments path (renorm and `adjustment` included)."""
+  stats, decay, epsilon = params.stats, config.decay, config.epsilon
+  is_training, renorm, adjustment = (config.is_training, config.renorm,
+                                     config.adjustment)
   inputs_dtype = inputs.dtype.base_dtype
   if inputs_dtype in (tf.float16, tf.bfloat16):
     # Statistics of 16-bit inputs overflow easily: computed in float32.
@@ -545,7 +590,7 @@ def _layer_unfused(inputs, beta, gamma, stats, decay, epsilon, is_training,
       offset += then_offset
     return scale, offset
 
-  scale, offset = broadcast(gamma), broadcast(beta)
+  scale, offset = broadcast(params.gamma), broadcast(params.beta)
   moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
   training_value = _constant_value(is_training)
   update_ops = []
@@ -568,8 +613,7 @@ def _layer_unfused(inputs, beta, gamma, stats, decay, epsilon, is_training,
     new_mean, new_variance = mean, variance
     if renorm:
       r, d, new_mean, new_variance = _renorm_correction(
-          stats, new_mean, new_variance, epsilon, is_training,
-          renorm_clipping, renorm_decay)
+          stats, new_mean, new_variance, config)
       r = broadcast(tf.stop_gradient(r, name='renorm_r'))
       d = broadcast(tf.stop_gradient(d, name='renorm_d'))
       scale, offset = compose(r, d, scale, offset)
@@ -607,9 +651,10 @@ def _layer_unfused(inputs, beta, gamma, stats, decay, epsilon, is_training,
   return outputs, update_ops
 
 
-def _renorm_correction(stats, mean, variance, epsilon, is_training, clipping,
-                       renorm_decay):
+def _renorm_correction(stats, mean, variance, config):
   """Batch renorm's r and d, and the moments after updating renorm's stats."""
+  epsilon, is_training = config.epsilon, config.is_training
+  clipping, renorm_decay = config.renorm_clipping, config.renorm_decay
   stddev = tf.sqrt(variance + epsilon)
   renorm_mean = stats['renorm_mean']
   # Floor the stddev so that r and d stay finite early in training.
@@ -643,10 +688,10 @@ def _renorm_correction(stats, mean, variance, epsilon, is_training, clipping,
     return r, d, tf.identity(mean), tf.identity(variance)
 
 
-def _legacy(inputs, decay, center, scale, epsilon, initializers,
-            updates_collections, is_training, collections, trainable,
-            batch_weights, data_format, zero_debias):
+def _legacy(inputs, config):
   """tf.contrib's own unfused path: batch_weights / custom update handling."""
+  data_format, batch_weights = config.data_format, config.batch_weights
+  is_training = config.is_training
   rank, _, channels = _params_shape(inputs, data_format)
   dtype = inputs.dtype.base_dtype
   if batch_weights is not None:
@@ -660,9 +705,10 @@ def _legacy(inputs, decay, center, scale, epsilon, initializers,
   else:
     moments_axes = list(range(rank - 1))
     params_broadcast = None
-  beta, gamma = _scale_offset(center, scale, initializers, {}, [channels],
-                              dtype, trainable, collections, gamma_first=False)
-  stats = _moving_stats(initializers, [channels], dtype, collections)
+  beta, gamma = _scale_offset(config, [channels], dtype, config.collections,
+                              gamma_first=False, regularized=False)
+  stats = _moving_stats(config.initializers, [channels], dtype,
+                        config.collections)
   moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
 
   training_value = _constant_value(is_training)
@@ -678,10 +724,10 @@ def _legacy(inputs, decay, center, scale, epsilon, initializers,
       variance = tf.reshape(variance, [-1])
 
     def updates():
-      return (moving_averages.assign_moving_average(moving_mean, mean, decay, zero_debias),
-              moving_averages.assign_moving_average(moving_variance, variance, decay, False))
+      return _moving_updates(stats, mean, variance, config)
 
     moving_vars_fn = lambda: (moving_mean, moving_variance)
+    updates_collections = config.updates_collections
     if updates_collections is None:
       def forced():
         with tf.control_dependencies(updates()):
@@ -704,6 +750,6 @@ def _legacy(inputs, decay, center, scale, epsilon, initializers,
     if gamma is not None:
       gamma = tf.reshape(gamma, params_broadcast)
   outputs = tf.nn.batch_normalization(inputs, mean, variance, beta, gamma,
-                                      epsilon)
+                                      config.epsilon)
   outputs.set_shape(inputs.shape)
   return outputs

@@ -5,8 +5,10 @@ depend on the Keras layers that tf.contrib (and tf-slim) delegated to. The
 graph it builds -- variable names, node names and op types, collections and
 regularization losses -- is the one tf.contrib / tf-slim 1.1.0 built.
 """
+import dataclasses
 import math
 import operator
+from typing import Any, Optional, Tuple
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -147,15 +149,34 @@ def _conv_strides(stride, data_format):
   return [1, 1, sh, sw] if data_format == _NCHW else [1, sh, sw, 1]
 
 
-def _pointwise_variable(name, keras_name, shape, dtype, initializer,
-                        regularizer, trainable, variables_collections, kind):
+@dataclasses.dataclass(frozen=True)
+class _Branch:
+  """What either branch builds from: separable_conv2d's checked arguments."""
+  depthwise_shape: Tuple[int, int, int, int]  # [kh, kw, channels, multiplier]
+  strides: Tuple[int, int]
+  padding: str
+  rates: Tuple[int, int]
+  data_format: str
+  dtype: Any
+  weights_initializer: Any
+  pointwise_initializer: Any
+  weights_regularizer: Any
+  biases_initializer: Optional[Any]  # None: no biases (a normalizer_fn)
+  biases_regularizer: Any
+  collections: Any  # variables_collections
+  trainable: bool
+
+
+def _pointwise_variable(branch, name, keras_name, shape, initializer,
+                        regularizer, kind):
   # The pointwise branch of TF1 made its variables through a Keras layer: its
   # losses are named after the Keras weights (`depthwise_kernel`,
   # `pointwise_kernel`, `bias`), and it filed reused variables too.
   var = variables.regularized_variable(
       variables.model_variable, name, regularizer, keras_name=keras_name,
-      shape=shape, dtype=dtype, initializer=initializer, trainable=trainable)
-  variables.add_variable_to_collections(var, variables_collections, kind)
+      shape=shape, dtype=branch.dtype, initializer=initializer,
+      trainable=branch.trainable)
+  variables.add_variable_to_collections(var, branch.collections, kind)
   return var
 
 
@@ -171,7 +192,7 @@ def _check_reuse(error, scope_name):
 
 
 @argscope.add_arg_scope
-def separable_conv2d(inputs,
+def separable_conv2d(inputs,  # noqa: PLR0913 (TF1's signature)
                      num_outputs,
                      kernel_size,
                      depth_multiplier=1,
@@ -185,7 +206,7 @@ def separable_conv2d(inputs,
                      weights_initializer=_xavier_uniform,
                      pointwise_initializer=None,
                      weights_regularizer=None,
-                     biases_initializer=tf.zeros_initializer(),
+                     biases_initializer=tf.zeros_initializer(),  # noqa: B008
                      biases_regularizer=None,
                      reuse=None,
                      variables_collections=None,
@@ -280,22 +301,25 @@ def separable_conv2d(inputs,
     channels = _num_channels(inputs, data_format)
     if pointwise_initializer is None:
       pointwise_initializer = weights_initializer
-    depthwise_shape = [kernel_h, kernel_w, channels, depth_multiplier]
+    # TF1's two branches tested normalizer_fn differently: truthiness
+    # (pointwise) and `is None` (depthwise only).
+    with_biases = not normalizer_fn if pointwise else normalizer_fn is None
+    branch = _Branch(
+        depthwise_shape=(kernel_h, kernel_w, channels, depth_multiplier),
+        strides=strides, padding=padding, rates=rates,
+        data_format=data_format, dtype=dtype,
+        weights_initializer=weights_initializer,
+        pointwise_initializer=pointwise_initializer,
+        weights_regularizer=weights_regularizer,
+        biases_initializer=biases_initializer if with_biases else None,
+        biases_regularizer=biases_regularizer,
+        collections=variables_collections, trainable=trainable)
 
     try:
       if pointwise:
-        outputs = _pointwise_branch(
-            inputs, num_outputs, depthwise_shape, strides, padding, rates,
-            data_format, dtype, weights_initializer, pointwise_initializer,
-            weights_regularizer,
-            biases_initializer if not normalizer_fn else None,
-            biases_regularizer, variables_collections, trainable)
+        outputs = _pointwise_branch(inputs, num_outputs, branch)
       else:
-        outputs = _depthwise_branch(
-            inputs, depthwise_shape, strides, padding, rates, data_format,
-            dtype, weights_initializer, weights_regularizer,
-            biases_initializer if normalizer_fn is None else None,
-            biases_regularizer, variables_collections, trainable)
+        outputs = _depthwise_branch(inputs, branch)
     except ValueError as e:
       _check_reuse(e, sc.name)
 
@@ -307,61 +331,55 @@ def separable_conv2d(inputs,
                                            outputs)
 
 
-def _pointwise_branch(inputs, num_outputs, depthwise_shape, strides, padding,
-                      rates, data_format, dtype, weights_initializer,
-                      pointwise_initializer, weights_regularizer,
-                      biases_initializer, biases_regularizer,
-                      variables_collections, trainable):
+def _pointwise_branch(inputs, num_outputs, branch):
   """Depthwise + pointwise, as TF1's Keras SeparableConv2D layer built it."""
   # That layer looked up UPDATE_OPS, which creates the (empty) collection key
   # in the graph and hence in exported MetaGraphDefs.
   tf.get_collection_ref(tf.GraphKeys.UPDATE_OPS)
+  depthwise_shape = list(branch.depthwise_shape)
   depthwise_weights = _pointwise_variable(
-      'depthwise_weights', 'depthwise_kernel', depthwise_shape, dtype,
-      weights_initializer, weights_regularizer, trainable,
-      variables_collections, 'weights')
+      branch, 'depthwise_weights', 'depthwise_kernel', depthwise_shape,
+      branch.weights_initializer, branch.weights_regularizer, 'weights')
   pointwise_shape = [1, 1, depthwise_shape[2] * depthwise_shape[3],
                      num_outputs]
   pointwise_weights = _pointwise_variable(
-      'pointwise_weights', 'pointwise_kernel', pointwise_shape, dtype,
-      pointwise_initializer, weights_regularizer, trainable,
-      variables_collections, 'weights')
+      branch, 'pointwise_weights', 'pointwise_kernel', pointwise_shape,
+      branch.pointwise_initializer, branch.weights_regularizer, 'weights')
   biases = None
-  if biases_initializer:
+  if branch.biases_initializer:
     biases = _pointwise_variable(
-        'biases', 'bias', [num_outputs], dtype, biases_initializer,
-        biases_regularizer, trainable, variables_collections, 'biases')
+        branch, 'biases', 'bias', [num_outputs], branch.biases_initializer,
+        branch.biases_regularizer, 'biases')
   outputs = tf.nn.separable_conv2d(
       inputs, depthwise_weights, pointwise_weights,
-      _conv_strides(strides, data_format), padding, rate=rates,
-      data_format=data_format)
+      _conv_strides(branch.strides, branch.data_format), branch.padding,
+      rate=branch.rates, data_format=branch.data_format)
   if biases is not None:
-    outputs = tf.nn.bias_add(outputs, biases, data_format=data_format)
+    outputs = tf.nn.bias_add(outputs, biases, data_format=branch.data_format)
   return outputs
 
 
-def _depthwise_branch(inputs, depthwise_shape, strides, padding, rates,
-                      data_format, dtype, weights_initializer,
-                      weights_regularizer, biases_initializer,
-                      biases_regularizer, variables_collections, trainable):
+def _depthwise_branch(inputs, branch):
   """Depthwise only (`num_outputs=None`), as TF1 built it from tf.nn ops."""
+  depthwise_shape = list(branch.depthwise_shape)
   depthwise_weights = variables.regularized_variable(
-      variables.model_variable, 'depthwise_weights', weights_regularizer,
-      shape=depthwise_shape, dtype=dtype, initializer=weights_initializer,
-      trainable=trainable,
-      collections=variables.get_variable_collections(variables_collections,
+      variables.model_variable, 'depthwise_weights',
+      branch.weights_regularizer, shape=depthwise_shape, dtype=branch.dtype,
+      initializer=branch.weights_initializer, trainable=branch.trainable,
+      collections=variables.get_variable_collections(branch.collections,
                                                      'weights'))
   outputs = tf.nn.depthwise_conv2d(
-      inputs, depthwise_weights, _conv_strides(strides, data_format), padding,
-      rate=rates, data_format=data_format)
-  if biases_initializer is not None:
+      inputs, depthwise_weights,
+      _conv_strides(branch.strides, branch.data_format), branch.padding,
+      rate=branch.rates, data_format=branch.data_format)
+  if branch.biases_initializer is not None:
     biases = variables.regularized_variable(
-        variables.model_variable, 'biases', biases_regularizer,
-        shape=[depthwise_shape[2] * depthwise_shape[3]], dtype=dtype,
-        initializer=biases_initializer, trainable=trainable,
+        variables.model_variable, 'biases', branch.biases_regularizer,
+        shape=[depthwise_shape[2] * depthwise_shape[3]], dtype=branch.dtype,
+        initializer=branch.biases_initializer, trainable=branch.trainable,
         collections=variables.get_variable_collections(
-            variables_collections, 'biases'))
-    outputs = tf.nn.bias_add(outputs, biases, data_format=data_format)
+            branch.collections, 'biases'))
+    outputs = tf.nn.bias_add(outputs, biases, data_format=branch.data_format)
   return outputs
 
 

@@ -16,7 +16,9 @@ from quantized tensors gets `<op>/activation_<type>_quant`. With
 `fake_quantization_step >= quant_delay`.
 """
 import collections
+import dataclasses
 import re
+from typing import Any, Optional, Sequence
 
 import tensorflow.compat.v1 as tf
 
@@ -47,33 +49,58 @@ class LayerMatch(collections.namedtuple('LayerMatch', [
   """One layer to quantize (None for the parts it does not have)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class _Site:
+  """Where a fake quant goes: `<context>/<name>`, between `producer` and
+  `consumers`, if the producer is inside `producer_scope` and every consumer
+  inside `consumer_scope` (None: anywhere)."""
+  context: str
+  name: str
+  producer: Any
+  consumers: Sequence[Any]
+  producer_scope: Optional[str] = None
+  consumer_scope: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Range:
+  """How a fake quant tracks its range; None takes the rewrite's option."""
+  moving_average: bool = True
+  init_min: float = -6.0
+  narrow_range: bool = False
+  bits: Optional[int] = None
+  symmetric: Optional[bool] = None
+
+
 def quantize(graph, options):
   """Inserts the fake quants into `graph` (see the module docstring)."""
   scope = options.scope
   if scope and not scope.endswith('/'):
     scope += '/'
   readers = fold.consumers_map(graph)
-  insert = lambda *args, **kwargs: _insert(options, *args, **kwargs)
+
+  def insert(context, name, producer, range_=_Range(), **scopes):
+    site = _Site(context, name, producer, fold.consumers_of(readers, producer),
+                 **scopes)
+    _insert(options, site, range_)
+
   quantized = set()
   for layer in _find_layers(graph):
     context = _context(layer.layer_op.name)
     if layer.weight_tensor is not None:
       insert(context, 'weights_quant', layer.weight_tensor.op,
-             fold.consumers_of(readers, layer.weight_tensor.op),
-             moving_average=False, narrow_range=True,
-             bits=options.weight_bits, consumer_scope=scope)
+             _Range(moving_average=False, narrow_range=True,
+                    bits=options.weight_bits), consumer_scope=scope)
     add_context = context
     if layer.bypass_op is not None:
       add_context = _context(context)
     if layer.activation_op is not None:
       insert(add_context, 'act_quant', layer.activation_op,
-             fold.consumers_of(readers, layer.activation_op), init_min=0.0,
-             producer_scope=scope)
+             _Range(init_min=0.0), producer_scope=scope)
       quantized.add(layer.activation_op)
     if layer.bypass_op is not None:
-      insert(context, 'conv_quant', layer.bias_add_op,
-             fold.consumers_of(readers, layer.bias_add_op),
-             producer_scope=scope, consumer_scope=scope)
+      insert(context, 'conv_quant', layer.bias_add_op, producer_scope=scope,
+             consumer_scope=scope)
       quantized.add(layer.bias_add_op)
       after = fold.consumers_of(readers, layer.bypass_op)
       # An activation after the add is fused into it at inference.
@@ -81,7 +108,7 @@ def quantize(graph, options):
         tf.logging.info('Skipping %s, because its followed by an activation.',
                         layer.bypass_op.name)
       else:
-        insert(add_context, 'add_quant', layer.bypass_op, after,
+        insert(add_context, 'add_quant', layer.bypass_op,
                producer_scope=scope, consumer_scope=scope)
         quantized.add(layer.bypass_op)
     post = layer.post_activation_bypass_op
@@ -92,7 +119,7 @@ def quantize(graph, options):
                         post.name)
       else:
         insert(_context(post.name), 'post_activation_bypass_quant', post,
-               after, producer_scope=scope)
+               producer_scope=scope)
         quantized.add(post)
   _quantize_adds_and_muls(graph, options, quantized, scope)
 
@@ -104,9 +131,9 @@ def _quantize_adds_and_muls(graph, options, quantized, scope):
     if _needs_quant(op, quantized):
       tf.logging.info('Inserting fake quant op activation_%s_quant after %s',
                       op.type, op.name)
-      _insert(options, op.name, 'activation_' + op.type + '_quant', op,
-              fold.consumers_of(readers, op), producer_scope=scope,
-              symmetric=False)
+      site = _Site(op.name, 'activation_' + op.type + '_quant', op,
+                   fold.consumers_of(readers, op), producer_scope=scope)
+      _insert(options, site, _Range(symmetric=False))
 
 
 def _needs_quant(op, quantized):
@@ -249,14 +276,15 @@ def _followed_by_fake_quant(tensor):
   return False
 
 
-def _insert(options, context, name, producer, consumers, moving_average=True,
-            init_min=-6.0, narrow_range=False, bits=None, symmetric=None,
-            producer_scope=None, consumer_scope=None):
-  """A fake quant `<context>/<name>` between `producer` and `consumers`.
+def _insert(options, site, range_):
+  """A fake quant at `site` (a _Site), ranged as `range_` (a _Range).
 
   Nothing when the producer is outside `producer_scope`, a consumer outside
   `consumer_scope`, or the producer's output is already fake-quantized.
   """
+  context, name, producer, consumers = (site.context, site.name,
+                                        site.producer, site.consumers)
+  producer_scope, consumer_scope = site.producer_scope, site.consumer_scope
   if producer_scope and not producer.name.startswith(producer_scope):
     tf.logging.info('_InsertQuantOp ignores context="%s" name="%s" because '
                     'producer "%s" is not in scope "%s"', context, name,
@@ -277,11 +305,14 @@ def _insert(options, context, name, producer, consumers, moving_average=True,
   inputs = producer.outputs[0]
   if _followed_by_fake_quant(inputs):
     return
+  symmetric = options.symmetric if range_.symmetric is None else (
+      range_.symmetric)
   config = quant_ops.RangeConfig(
-      moving_average=moving_average, init_min=init_min, init_max=6.0,
-      ema_decay=options.ema_decay, is_training=options.is_training,
-      bits=bits or options.activation_bits, narrow_range=narrow_range,
-      symmetric=options.symmetric if symmetric is None else symmetric,
+      moving_average=range_.moving_average, init_min=range_.init_min,
+      init_max=6.0, ema_decay=options.ema_decay,
+      is_training=options.is_training,
+      bits=range_.bits or options.activation_bits,
+      narrow_range=range_.narrow_range, symmetric=symmetric,
       vars_collection=options.vars_collection)
   quant = quant_ops.quantize(inputs, name_prefix, config)
   if options.quant_delay and options.quant_delay > 0:

@@ -20,7 +20,6 @@ deleted at the end unless `--keep` (they live in a new directory, inside
 """
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess

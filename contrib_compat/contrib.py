@@ -308,11 +308,11 @@ def install():
     from contrib_compat import slim_repair  # pylint: disable=g-import-not-at-top
     repair = slim_repair.repair_tf_slim()
     finder = _ContribFinder(modules)
-    for name, module in modules.items():
+    for module in modules.values():
       sys.modules[module.__name__] = module
     sys.meta_path.insert(0, finder)
     for api in apis:
-      setattr(api, 'contrib', modules[''])
+      api.contrib = modules['']
     _installed = {'modules': modules, 'finder': finder, 'repair': repair,
                   'apis': apis}
     return modules['']

@@ -46,9 +46,10 @@ def float32_storage_getter(getter, name, shape=None, dtype=None,
   """
   dtype = tf.as_dtype(dtype) if dtype is not None else None
   master = bool(trainable) and dtype in LOW_PRECISION_DTYPES
-  variable = getter(name, shape, dtype=tf.float32 if master else dtype,
+  variable = getter(name, shape, *args,
+                    dtype=tf.float32 if master else dtype,
                     initializer=initializer, regularizer=regularizer,
-                    trainable=trainable, *args, **kwargs)
+                    trainable=trainable, **kwargs)
   if master:
     return tf.cast(variable, dtype)
   return variable

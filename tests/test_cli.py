@@ -151,7 +151,7 @@ _NO_TENSORFLOW = '\n'.join([
 
 @pytest.mark.parametrize('module, args', [
     ('contrib_compat.ckpt', ['inspect', TF113_FIXTURE / 'model.ckpt']),
-    ('contrib_compat.run', ['setup.py']),
+    ('contrib_compat.run', ['contrib_compat/demo.py']),
     ('contrib_compat.demo', []),
 ])
 def test_without_tensorflow_one_line_names_the_install(module, args):

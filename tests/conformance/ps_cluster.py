@@ -101,7 +101,7 @@ class Task(object):
       status = self.process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
       raise AssertionError('%s still running after %ss; stderr tail:\n%s' % (
-          self.name, timeout, ''.join(self.stderr[-30:])))
+          self.name, timeout, ''.join(self.stderr[-30:]))) from None
     return status
 
   def kill(self):

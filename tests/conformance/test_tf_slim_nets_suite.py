@@ -60,7 +60,7 @@ def _pytest(tmp_path, mode, *args):
       [str(REPO)] + [p for p in [env.get('PYTHONPATH')] if p])
   command = [sys.executable, '-c', _DRIVER, mode, '-q', '-p',
              'no:cacheprovider', '-c', os.devnull, '--rootdir', str(tmp_path),
-             # Our code must not warn here either (pytest.ini is not used).
+             # Our code must not warn here either (pyproject.toml's pytest settings are not used).
              '-W', 'error:::contrib_compat'] + list(args)
   return subprocess.run(command, cwd=str(tmp_path), env=env,
                         capture_output=True, text=True, timeout=1800,

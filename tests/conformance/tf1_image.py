@@ -49,7 +49,7 @@ def cases(seed=0):
                 'interpolation': ['NEAREST', 'bilinear'][i % 2],
                 'angle': round(float(rng.rand() * 6), 6),
                 'translation': rng.randn(2).round(6).tolist()})
-  for i in range(8):
+  for _ in range(8):
     height, width = rng.randint(2, 7), rng.randint(2, 7)
     out.append({'kind': 'dense_image_warp',
                 'image': rng.rand(2, height, width, 3).round(6).tolist(),

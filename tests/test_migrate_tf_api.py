@@ -146,6 +146,25 @@ def test_conditional_deleted_and_set_names(tmp_path):
   assert api.has('v1', 'zeros') == tf_api.UNKNOWN  # no compat/v1 file
 
 
+def test_relative_imports_as_tf_2_13_wrote_them(tmp_path):
+  api = _package(tmp_path, '''
+      from ._api.v2 import nn
+      from ._api.v2 import compat
+      ''', nn='''
+      from tensorflow.python.ops.nn_ops import relu
+      ''', compat='''
+      from . import v1
+      ''', compat__v1='''
+      from tensorflow.python.client.session import Session
+      from .. import v1 as also_v1
+      ''')
+  assert api.has('v2', 'nn.relu') is True
+  assert api.has('v2', 'compat.v1.Session') is True
+  assert api.has('v1', 'Session') is True
+  assert api.has('v1', 'also_v1.Session') is True
+  assert api.has('v2', 'compat.v1.nothing') is False
+
+
 def test_a_file_with_one_use_migrates_without_importing_tensorflow(tmp_path):
   source = tmp_path / 'model.py'
   source.write_text('import tensorflow as tf\nslim = tf.contrib.slim\n'

@@ -81,16 +81,17 @@ class Api(object):
       return None
     bindings = {}
     for statement in tree.body:
-      self._bind(statement, bindings, certain=True)
+      self._bind(statement, bindings, module, certain=True)
     return bindings
 
-  def _bind(self, statement, bindings, certain):
+  def _bind(self, statement, bindings, module, certain):
     """Records what `statement` binds; `certain` False inside conditions."""
-    if isinstance(statement, ast.ImportFrom) and statement.level == 0:
+    if isinstance(statement, ast.ImportFrom):
+      source = _absolute(statement, module)
       for alias in statement.names:
-        if alias.name == '*':
+        if alias.name == '*' or source is None:
           continue
-        target = '%s.%s' % (statement.module, alias.name)
+        target = '%s.%s' % (source, alias.name)
         kind = _NAMESPACE if self._file(target) else _SYMBOL
         self._set(bindings, alias.asname or alias.name, kind, target, certain)
     elif isinstance(statement, ast.Import):
@@ -121,7 +122,7 @@ class Api(object):
                                 ast.With)):
       for block in _blocks(statement):
         for inner in block:
-          self._bind(inner, bindings, certain=False)
+          self._bind(inner, bindings, module, certain=False)
 
   def _set_attribute(self, chain, bindings, certain):
     """`_current_module.NAME = ...` binds NAME here;
@@ -202,6 +203,19 @@ class Api(object):
       return UNKNOWN
     generated = 'tensorflow._api.v2.' + module[len('tensorflow.'):]
     return True if self._file(generated) else UNKNOWN
+
+
+def _absolute(statement, module):
+  """The module a `from ... import` reads, made absolute; `module` is the
+  package whose `__init__.py` holds it (TF 2.13 and 2.14 wrote
+  `from ._api.v2 import audio`, later releases absolute paths)."""
+  if not statement.level:
+    return statement.module
+  parts = module.split('.')
+  if statement.level - 1 >= len(parts):
+    return None
+  base = parts[:len(parts) - (statement.level - 1)]
+  return '.'.join(base + ([statement.module] if statement.module else []))
 
 
 def _setattr_name(call):

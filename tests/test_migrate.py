@@ -19,9 +19,12 @@ import contrib_compat
 import contrib_compat.slim
 from contrib_compat import migrate
 from contrib_compat import replacements
-from contrib_compat.migrate import files
 from contrib_compat import slim_repair
+from contrib_compat.migrate import files
+from contrib_compat.migrate import lookup
+from contrib_compat.migrate import references
 from contrib_compat.migrate import rewrite
+from contrib_compat.migrate import tables
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 DATA = REPO / 'tests' / 'data' / 'migrate'
@@ -32,6 +35,7 @@ TF_OUT = 'import tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()\n'
 CC = 'import contrib_compat\n'
 CC_SLIM = 'import contrib_compat.slim\n'
 REPAIR = 'import contrib_compat\ncontrib_compat.repair_tf_slim()\n'
+LOOKUP = lookup.Lookup()
 
 
 def run(*paths, write=False, strict=False):
@@ -255,7 +259,7 @@ def test_contrib_layers_names_tf_slim_keeps_elsewhere_resolve():
 
 
 def test_framework_names_the_tool_maps_to_slim_exist_in_tf_slim():
-  missing = [n for n in rewrite.FRAMEWORK_IN_TF_SLIM
+  missing = [n for n in tables.FRAMEWORK_IN_TF_SLIM
              if not hasattr(contrib_compat.slim, n)]
   assert not missing
 
@@ -265,10 +269,10 @@ def test_golden_file_keeps_formatting_and_comments():
   result = rewrite.rewrite_sources([source])
   assert result.outputs[0] == (DATA / 'slim_model.migrated.py').read_bytes()
   assert result.counts == {
-      rewrite.KIND_SEPARABLE: 3, rewrite.KIND_ARG_SCOPE: 2,
-      rewrite.KIND_SLIM: 2, rewrite.KIND_BATCH_NORM: 1,
-      rewrite.KIND_FRAMEWORK: 1, rewrite.KIND_COMPAT_V1: 1,
-      rewrite.KIND_IMPORT: 1}
+      tables.KIND_SEPARABLE: 3, tables.KIND_ARG_SCOPE: 2,
+      tables.KIND_SLIM: 2, tables.KIND_BATCH_NORM: 1,
+      tables.KIND_FRAMEWORK: 1, tables.KIND_COMPAT_V1: 1,
+      tables.KIND_IMPORT: 1}
   assert [(n.line, n.name) for n in result.notes] == [
       (30, 'tf.contrib.rnn.LSTMBlockCell')]
 
@@ -402,7 +406,7 @@ def test_dry_run_prints_a_diff_and_writes_nothing(tmp_path):
   assert '-slim = tf.contrib.slim  # the whole slim API\n' in out
   assert '+from contrib_compat import slim  # the whole slim API\n' in out
   assert '1 file scanned, 1 to change, 0 errors' in err
-  assert '  %-30s %d\n' % (rewrite.KIND_SEPARABLE, 3) in err
+  assert '  %-30s %d\n' % (tables.KIND_SEPARABLE, 3) in err
   assert 'run again with --write' in err
 
 
@@ -607,7 +611,7 @@ def test_a_bug_in_the_rewrite_costs_the_rewrite_not_the_file(
   path = tmp_path / 'model.py'
   shutil.copy(DATA / 'slim_model.py', path)
 
-  def broken(sources):
+  def broken(sources, lookup=None):
     raise RuntimeError('bug')
 
   monkeypatch.setattr(rewrite, 'rewrite_sources', broken)
@@ -752,7 +756,7 @@ def test_guide_mapping_table_is_what_the_tool_does():
   for use, becomes in rows:
     parts = use.strip('`').split('.')
     targets = [t.strip('`') for t in becomes.split(' or ')]
-    assert rewrite._contrib_target(parts[2:])[0] in targets, use
+    assert references.contrib_target(LOOKUP, parts[2:])[0] in targets, use
 
 
 def test_guide_statement_table_is_what_the_tool_does():
@@ -771,10 +775,11 @@ def test_guide_statement_table_is_what_the_tool_does():
 def test_looking_up_deprecated_names_logs_nothing(monkeypatch, caplog):
   # tf.GraphKeys.VARIABLES logs a deprecation warning when touched: not
   # something to show in a migration report.
-  monkeypatch.setattr(rewrite, '_ANSWERS', {})
+  del monkeypatch
+  fresh = lookup.Lookup()
   with caplog.at_level('WARNING', logger='tensorflow'):
-    assert rewrite._api_of('GraphKeys.VARIABLES') == 'v1'
-    assert rewrite._tf_spelling('tf.GraphKeys.VARIABLES') == (
+    assert fresh.api_of('GraphKeys.VARIABLES') == 'v1'
+    assert fresh.tf_spelling('tf.GraphKeys.VARIABLES') == (
         'compat.v1.GraphKeys.VARIABLES')
   assert not caplog.records
 
@@ -795,7 +800,7 @@ def test_tensorflow_imports_sharing_a_line_move_to_compat_v1(source,
   result = rewrite.rewrite_sources([source])
   text = result.outputs[0]
   assert text.splitlines()[0] == expected_line
-  assert result.counts[rewrite.KIND_COMPAT_V1] == 1 and not result.notes
+  assert result.counts[tables.KIND_COMPAT_V1] == 1 and not result.notes
   compile(text, '<migrated>', 'exec')  # (not run: it would disable TF 2 here)
   # A second run leaves it as it is.
   assert rewrite.rewrite_sources([text]).outputs[0] == text

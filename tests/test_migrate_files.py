@@ -16,7 +16,7 @@ import pytest
 from contrib_compat import migrate
 from contrib_compat.migrate import cache as cache_module
 from contrib_compat.migrate import files
-from contrib_compat.migrate import rewrite
+from contrib_compat.migrate import lookup
 from tests.conftest import REPO
 
 SOURCE = b'import tensorflow as tf\nnet = tf.contrib.layers.batch_norm(x)\n'
@@ -118,14 +118,13 @@ def test_stored_answers_of_the_wrong_type_are_asked_again():
   # Keys no question of a real run asks: the answers memo is per process.
   api, provides, exists = ('_api_of\0StoredNameA', '_provides\0m\0b',
                            '_module_exists\0stored_module')
-  try:
-    rewrite.remember({api: 3, provides: 'yes', exists: True})
-    assert api not in rewrite._ANSWERS  # pylint: disable=protected-access
-    assert provides not in rewrite._ANSWERS  # pylint: disable=protected-access
-    assert rewrite._ANSWERS[exists] is True  # pylint: disable=protected-access
-  finally:
-    for key in (api, provides, exists):
-      rewrite._ANSWERS.pop(key, None)  # pylint: disable=protected-access
+  stored = lookup.Lookup({api: 3, provides: 'yes', exists: True})
+  answers = stored._answers  # pylint: disable=protected-access
+  assert api not in answers and provides not in answers
+  assert answers[exists] is True
+  # The valid one is used as it was stored: not asked again.
+  assert stored.module_exists('stored_module') is True
+  assert stored.learned() == {}
 
 
 def _children(pid):

@@ -5,6 +5,7 @@ import pathlib
 import pytest
 
 # rewrite imports libcst (and its metadata) quietly: first.
+from contrib_compat.migrate import references
 from contrib_compat.migrate import rewrite
 from contrib_compat.migrate import statements
 
@@ -134,14 +135,14 @@ def test_trees_that_disagree_pair_nothing_and_lines_stay_right():
 def _inspected_chains(monkeypatch, source):
   """The code of every attribute the tf.contrib pass looked at."""
   seen = []
-  real = rewrite._dotted
+  real = references.dotted
 
   def recording(node):
     if isinstance(node, cst.Attribute):
       seen.append(cst.Module([]).code_for_node(node))
     return real(node)
 
-  monkeypatch.setattr(rewrite, '_dotted', recording)
+  monkeypatch.setattr(references, 'dotted', recording)
   result = rewrite.rewrite_sources([source.encode()])
   return seen, result
 

@@ -114,7 +114,7 @@ def _source_text(data):
   return data.decode(encoding)
 
 
-def _rewrite_file(path, data, rewrite):
+def _rewrite_file(path, data, rewrite, lookup):
   """Rewrites one file's bytes.
 
   Returns:
@@ -127,7 +127,7 @@ def _rewrite_file(path, data, rewrite):
     rewrite.SourceError: the file (or a notebook cell) does not parse.
   """
   if not path.endswith('.ipynb'):
-    result = rewrite.rewrite_sources([data])
+    result = rewrite.rewrite_sources([data], lookup)
     new = result.outputs[0]
     diffs = ([(path, _source_text(data), _source_text(new))]
              if new != data else [])
@@ -135,7 +135,8 @@ def _rewrite_file(path, data, rewrite):
   bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b''
   notebook = files.Notebook(data[len(bom):].decode('utf-8'))
   try:
-    result = rewrite.rewrite_sources([source for _, source in notebook.cells])
+    result = rewrite.rewrite_sources([source for _, source in notebook.cells],
+                                     lookup)
   except rewrite.SourceError as e:
     e.where = '%s (cell %d)' % (path, notebook.cells[e.module][0])
     raise
@@ -170,7 +171,7 @@ def migrate(paths, write=False, strict=False, stdout=None, stderr=None,
   stderr = stderr or sys.stderr
   try:
     # libcst is an extra; only the rewriting needs it.
-    from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top,unused-import
+    from contrib_compat.migrate import rewrite  # noqa: F401  # pylint: disable=g-import-not-at-top,unused-import
   except ImportError as e:
     stderr.write('contrib-compat-migrate needs libcst (%s): pip install '
                  'libcst\n' % e)
@@ -185,7 +186,7 @@ def migrate(paths, write=False, strict=False, stdout=None, stderr=None,
   if cache is True:
     cache = cache_module.Cache()
   answers = cache.answers() if cache else {}
-  rewrite.remember(answers)
+  _start_lookup(answers)
   learned = {}
   for done, outcome in enumerate(
       _outcomes(readable, jobs, cache or None, answers, learned), 1):
@@ -271,9 +272,18 @@ def _rewrite_all(paths, jobs, answers, learned):
     yield outcome
 
 
+# This process's Lookup (lookup.py): what the installed packages answered
+# the rewrite, started from the cache's answers; one per worker process.
+_process = {'lookup': None}
+
+
+def _start_lookup(answers):
+  from contrib_compat.migrate import lookup  # pylint: disable=g-import-not-at-top
+  _process['lookup'] = lookup.Lookup(answers)
+
+
 def _start_worker(answers, parent):
-  from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top
-  rewrite.remember(answers)
+  _start_lookup(answers)
   threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
 
@@ -287,8 +297,8 @@ def _exit_with(parent, poll_s=0.5):
 
 def _rewrite_learning(path):
   """(_rewrite_path(path), answers the rewrite learned)."""
-  from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top
-  return _rewrite_path(path), rewrite.answers_learned()
+  lookup = _process['lookup']
+  return _rewrite_path(path, lookup), lookup.learned()
 
 
 def _closing(executor, results):
@@ -296,7 +306,7 @@ def _closing(executor, results):
     yield from results
 
 
-def _rewrite_path(path):
+def _rewrite_path(path, lookup):
   """Reads and rewrites one file; never raises for the file.
 
   Returns:
@@ -310,7 +320,7 @@ def _rewrite_path(path):
   except OSError as e:
     return path, None, False, [(path, 'cannot read: %s' % (e.strerror or e))]
   try:
-    return path, data, True, _rewrite_file(path, data, rewrite)
+    return path, data, True, _rewrite_file(path, data, rewrite, lookup)
   except rewrite.SourceError as e:
     return path, data, False, [(getattr(e, 'where', path),
                                 'does not parse, left untouched: %s' % e)]

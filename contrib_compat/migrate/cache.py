@@ -12,7 +12,7 @@ directory that cannot be written is ignored.
 
 Under the same fingerprint it keeps what the installed packages answered the
 rewriter (does TF 2 have `tf.x.y`, does contrib_compat.slim have `z`: see
-rewrite.answers_learned): asking means importing TensorFlow, seconds per
+lookup.Lookup.learned): asking means importing TensorFlow, seconds per
 process, and a run whose every question was answered before imports nothing.
 
 Location: $CONTRIB_COMPAT_CACHE_DIR, else $XDG_CACHE_HOME/contrib-compat,
@@ -117,7 +117,7 @@ class Cache(object):
         answers = json.load(f)
     except (OSError, ValueError):
       return {}
-    # rewrite.remember checks each answer's shape.
+    # lookup.Lookup checks each answer's shape.
     return answers if isinstance(answers, dict) else {}
 
   def add_answers(self, learned):

@@ -179,10 +179,26 @@ def missing_home_hint(home):
                if part in home), '')
 
 
-# A contrib module whose names are all in NAMES: the module itself, for
-# `import tensorflow.contrib.tpu` and `from tensorflow.contrib import tpu`.
-# Implementation paths that real code imported stand for the same module.
-MODULE_PATHS = {
+# tf.contrib's implementation paths that real code imported, and the contrib
+# module each stands for: one table for install(), the runner and migrate.
+# Those of the modules this package provides (layers, framework, training,
+# slim: `from tensorflow.contrib.layers.python.layers import layers as
+# layers_lib`, `...slim.python.slim.nets import resnet_v1`) are read by
+# replacements.implementation_module; the others, whose names are all in
+# NAMES, by module_for_path (`import tensorflow.contrib.tpu`, `from
+# tensorflow.contrib import tpu` and these paths give the same module).
+PROVIDED_MODULES = frozenset(['layers', 'framework', 'training', 'slim'])
+IMPLEMENTATION_PATHS = {
+    'layers.python': 'layers',
+    'layers.python.layers': 'layers',
+    'layers.python.layers.layers': 'layers',
+    'framework.python': 'framework',
+    'framework.python.ops': 'framework',
+    'training.python': 'training',
+    'training.python.training': 'training',
+    'training.python.training.hparam': 'training',
+    'slim.python': 'slim',
+    'slim.python.slim': 'slim',
     'tpu.python': 'tpu',
     'tpu.python.tpu': 'tpu',
     'tpu.python.tpu.tpu': 'tpu',
@@ -226,7 +242,9 @@ def names_in(contrib_module):
 
 def module_for_path(contrib_path):
   """The table's module standing for `tensorflow.contrib.<contrib_path>`."""
-  path = MODULE_PATHS.get(contrib_path, contrib_path)
+  path = IMPLEMENTATION_PATHS.get(contrib_path, contrib_path)
+  if path != contrib_path and path in PROVIDED_MODULES:
+    return None  # replacements.implementation_module answers for those
   return path if path in modules() else None
 
 

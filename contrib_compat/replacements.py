@@ -133,22 +133,6 @@ LAYERS_MOVED = {
                   'names), or tf_slim.layer_norm',
 }
 
-# tf.contrib's implementation packages, which much TF1 code imported
-# directly (`from tensorflow.contrib.layers.python.layers import layers as
-# layers_lib`, `from tensorflow.contrib.slim.python.slim.nets import
-# resnet_v1`), and the contrib module this package provides for each.
-IMPLEMENTATION_PACKAGES = {
-    'layers.python': 'layers',
-    'layers.python.layers': 'layers',
-    'layers.python.layers.layers': 'layers',
-    'framework.python': 'framework',
-    'framework.python.ops': 'framework',
-    'training.python': 'training',
-    'training.python.training': 'training',
-    'training.python.training.hparam': 'training',
-    'slim.python': 'slim',
-    'slim.python.slim': 'slim',
-}
 # Below these, tf_slim kept contrib's modules under the same names
 # (layers/initializers.py, ops/arg_scope.py, nets/resnet_v1.py, learning.py).
 _IMPLEMENTATION_TO_TF_SLIM = (('layers.python.layers.', 'tf_slim.layers.'),
@@ -171,8 +155,9 @@ def implementation_module(contrib_name):
     package provides), 'tf_slim.<path>' (tf_slim's module of that name,
     which may not exist), or None.
   """
-  if contrib_name in IMPLEMENTATION_PACKAGES:
-    return IMPLEMENTATION_PACKAGES[contrib_name]
+  provided = moved.IMPLEMENTATION_PATHS.get(contrib_name)
+  if provided in moved.PROVIDED_MODULES:
+    return provided
   for prefix, tf_slim_prefix in _IMPLEMENTATION_TO_TF_SLIM:
     if contrib_name.startswith(prefix):
       return tf_slim_prefix + contrib_name[len(prefix):]

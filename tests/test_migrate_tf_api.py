@@ -88,12 +88,15 @@ def test_every_name_dir_shows_agrees_and_few_are_unknown(api, api_name):
     ('v2', 'placeholder', False), ('v1', 'placeholder', True),
     ('v1', 'train.Saver', True), ('v2', 'zeros', True),
     ('v1', 'app.flags', True),  # set by tf.compat.v1's file at import
-    ('v2', 'compat.v1.layers', True),  # a Keras lazy loader, set likewise
+    # A Keras lazy loader, set likewise (under a condition on TF 2.13/2.14:
+    # unknown there, so TensorFlow is asked).
+    ('v2', 'compat.v1.layers', (True, tf_api.UNKNOWN)),
     ('v1', 'GraphKeys.VARIABLES', tf_api.UNKNOWN),  # a class's attribute
     ('v1', 'nn.rnn_cell.LSTMCell', tf_api.UNKNOWN),  # Keras', replaced
 ])
 def test_common_answers(api, api_name, dotted, expected):
-  assert api.has(api_name, dotted) == expected
+  accepted = expected if isinstance(expected, tuple) else (expected,)
+  assert api.has(api_name, dotted) in accepted
 
 
 def test_without_tensorflows_files_everything_is_unknown(tmp_path):

@@ -4,8 +4,8 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import contrib_compat
-from tests.test_tf2 import images
-from tests.test_tf2 import randomize
+from tests.helpers.tf1_models import images
+from tests.helpers.tf1_models import randomize
 
 keras = pytest.importorskip('keras', reason='Keras 3 is not installed')
 if int(keras.__version__.split('.')[0]) < 3:

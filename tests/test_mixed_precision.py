@@ -6,9 +6,9 @@ import tensorflow.compat.v1 as tf
 
 import contrib_compat
 from contrib_compat.mixed_precision import float32_storage_getter
-from tests.test_tf2 import images
-from tests.test_tf2 import randomize
-from tests.test_tf2 import small_mobilenet
+from tests.helpers.tf1_models import images
+from tests.helpers.tf1_models import randomize
+from tests.helpers.tf1_models import small_mobilenet
 
 # Relative tolerance per compute dtype (10 mantissa bits vs 7).
 TOLERANCE = {tf.float16: 2e-2, tf.bfloat16: 8e-2}

@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 sys.path.insert(0, sys.argv[1])
 import contrib_compat
-from tests.test_tf2 import images, randomize, small_mobilenet
+from tests.helpers.tf1_models import images, randomize, small_mobilenet
 
 X = images(batch=8)
 Y = np.arange(8) % 5
@@ -196,9 +196,9 @@ def test_multi_worker_mirrored_two_workers_on_localhost():
 @pytest.mark.skipif(not tf2.config.list_physical_devices('GPU'),
                     reason='needs a GPU')
 def test_mirrored_on_gpu_matches_cpu():
-  import contrib_compat  # pylint: disable=g-import-not-at-top
-  from tests.test_tf2 import images  # pylint: disable=g-import-not-at-top
-  from tests.test_tf2 import small_mobilenet  # pylint: disable=g-import-not-at-top
+  import contrib_compat
+  from tests.helpers.tf1_models import images
+  from tests.helpers.tf1_models import small_mobilenet
   x = images()
   strategy = tf2.distribute.MirroredStrategy()
   with strategy.scope():

@@ -14,8 +14,8 @@ import tensorflow as tf2
 import tensorflow.compat.v1 as tf
 
 import contrib_compat
-from tests.test_tf2 import batch_norm
-from tests.test_tf2 import images
+from tests.helpers.tf1_models import batch_norm
+from tests.helpers.tf1_models import images
 
 REG = tf.GraphKeys.REGULARIZATION_LOSSES
 
@@ -101,7 +101,7 @@ def test_template_and_graph_mode_agree():
 
 
 def test_eager_template_adds_regularization_losses_once():
-  reg = lambda w: tf.reduce_sum(w * w)  # pylint: disable=g-long-lambda
+  reg = lambda w: tf.reduce_sum(w * w)
   template = tf.make_template(
       'net', lambda x: contrib_compat.separable_conv2d(
           x, 4, [3, 3], weights_regularizer=reg, scope='sep'))

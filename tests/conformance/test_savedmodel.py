@@ -13,9 +13,9 @@ import numpy as np
 import tensorflow as tf2
 
 import contrib_compat
-from tests.test_tf2 import graph_mode_reference
-from tests.test_tf2 import images
-from tests.test_tf2 import small_mobilenet
+from tests.helpers.tf1_models import graph_mode_reference
+from tests.helpers.tf1_models import images
+from tests.helpers.tf1_models import small_mobilenet
 
 _RELOAD = """
 import json, sys

@@ -11,9 +11,9 @@ import pytest
 import tensorflow as tf2
 
 import contrib_compat
-from tests.test_tf2 import images
-from tests.test_tf2 import randomize
-from tests.test_tf2 import small_mobilenet
+from tests.helpers.tf1_models import images
+from tests.helpers.tf1_models import randomize
+from tests.helpers.tf1_models import small_mobilenet
 
 
 def _step(module, is_training):

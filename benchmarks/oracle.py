@@ -47,11 +47,11 @@ def _time(fn, calls, clock):
 
 
 def _versions():
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf
+  import importlib.metadata
   try:
-    import tf_slim  # pylint: disable=g-import-not-at-top
-    slim = getattr(tf_slim, '__version__', '1.1.0')
-  except Exception:  # pylint: disable=broad-except
+    slim = importlib.metadata.version('tf-slim')
+  except importlib.metadata.PackageNotFoundError:
     slim = None
   return {'tensorflow': tf.__version__, 'tf_slim': slim}
 
@@ -131,7 +131,7 @@ def serve(lines=sys.stdin, out=sys.stdout):
       else:
         result = local.versions()
       answer = {'result': result}
-    except Exception as e:  # pylint: disable=broad-except
+    except Exception as e:
       answer = {'error': '%s: %s' % (type(e).__name__, str(e)[:500])}
     out.write(json.dumps(answer) + '\n')
     out.flush()
@@ -161,7 +161,7 @@ def interleave(entries, rounds, calls, clock='wall', warmup=2):
     try:
       handles[label] = runner, runner.make(spec, **kwargs)
       runner.time(handles[label][1], warmup, clock)
-    except Exception as e:  # pylint: disable=broad-except
+    except Exception as e:
       results[label] = {'error': str(e).split('\n')[0][:300]}
       handles.pop(label, None)
   labels = list(handles)

@@ -35,13 +35,12 @@ if __package__ in (None, ''):
   # Run as a script (the oracle venv does not have this package installed).
   sys.path.insert(0, REPO)
 
-# pylint: disable=g-import-not-at-top,wrong-import-position
 import numpy as np
 import tensorflow.compat.v1 as tf
 import tf_slim
 
 from tests.conformance import _graph_utils
-# pylint: enable=g-import-not-at-top,wrong-import-position
+from tests.helpers import versions
 
 GOLDEN_DIR = os.path.join(REPO, 'tests', 'conformance', 'golden')
 SIGNIFICANT_DIGITS = 7
@@ -336,7 +335,7 @@ def golden_path(family, name, out_dir=GOLDEN_DIR):
 
 def _document(config, data):
   return {'oracle': {'tensorflow': tf.__version__,
-                     'tf_slim': getattr(tf_slim, '__version__', '1.1.0')},
+                     'tf_slim': versions.installed('tf-slim')},
           'config': config, 'golden': data}
 
 

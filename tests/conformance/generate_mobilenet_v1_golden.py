@@ -25,8 +25,8 @@ INPUT_SHAPE = (4, 32, 32, 3)
 
 
 def _build(layers, **kwargs):
-  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
-  from contrib_compat.models import mobilenet_v1  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf
+  from contrib_compat.models import mobilenet_v1
   inputs = tf.placeholder(tf.float32, INPUT_SHAPE, name='inputs')
   with layers.arg_scope(mobilenet_v1.mobilenet_v1_arg_scope(layers=layers)):
     return mobilenet_v1.mobilenet_v1(inputs, layers=layers, **kwargs)
@@ -43,20 +43,21 @@ CONFIGS = {
 
 def build_and_describe(config, layers):
   """Builds CONFIGS[config] with `layers` in a fresh graph and describes it."""
-  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
-  from tests.conformance import generate_models  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf
+  from tests.conformance import generate_models
   with tf.Graph().as_default():
     return generate_models.describe(*CONFIGS[config](layers))
 
 
 def main():
   sys.path.insert(0, REPO)
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  import tf_slim  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf
+  import tf_slim
+  from tests.helpers import versions
   golden = {
       'generated_by': 'tests/conformance/generate_mobilenet_v1_golden.py',
       'tensorflow': tf.__version__,
-      'tf_slim': getattr(tf_slim, '__version__', '1.1.0'),
+      'tf_slim': versions.installed('tf-slim'),
       'input_shape': list(INPUT_SHAPE),
       'configs': {config: build_and_describe(config, tf_slim)
                   for config in CONFIGS},

@@ -25,8 +25,8 @@ INPUT_SHAPE = (4, 32, 32, 3)
 
 
 def _build(module_name, model_fn, arg_scope_fn, layers, **kwargs):
-  import importlib  # pylint: disable=g-import-not-at-top
-  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  import importlib
+  import tensorflow.compat.v1 as tf
   module = importlib.import_module('contrib_compat.models.' + module_name)
   inputs = tf.placeholder(tf.float32, INPUT_SHAPE, name='inputs')
   with layers.arg_scope(getattr(module, arg_scope_fn)(layers=layers)):
@@ -72,7 +72,7 @@ def describe(output, end_points):
   Each variable is one line: 'dtype[shape] flags', flags from t (trainable),
   m (model variable), a (moving average variable).
   """
-  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf
   keys = tf.GraphKeys
   flags = (('t', keys.TRAINABLE_VARIABLES), ('m', keys.MODEL_VARIABLES),
            ('a', keys.MOVING_AVERAGE_VARIABLES))
@@ -96,7 +96,7 @@ def describe(output, end_points):
 
 def build_and_describe(model, config, layers):
   """Builds BUILDS[model][config] with `layers` in a fresh graph."""
-  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf
   with tf.Graph().as_default():
     output, end_points = BUILDS[model][config](layers)
     return describe(output, end_points)
@@ -108,13 +108,14 @@ def golden_path(model):
 
 def main():
   sys.path.insert(0, REPO)
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  import tf_slim  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf
+  import tf_slim
+  from tests.helpers import versions
   for model, configs in BUILDS.items():
     golden = {
         'generated_by': 'tests/conformance/generate_models.py',
         'tensorflow': tf.__version__,
-        'tf_slim': getattr(tf_slim, '__version__', '1.1.0'),
+        'tf_slim': versions.installed('tf-slim'),
         'input_shape': list(INPUT_SHAPE),
         'configs': {config: build_and_describe(model, config, tf_slim)
                     for config in configs},

@@ -11,6 +11,6 @@ if sys.argv[1:2] and sys.argv[1] in _SUBCOMMANDS:
   module = importlib.import_module('benchmarks.' + sys.argv[1])
   sys.exit(module.main(sys.argv[2:]))
 
-from benchmarks import run  # pylint: disable=g-import-not-at-top,wrong-import-position
+from benchmarks import run
 
 sys.exit(run.main())

@@ -38,18 +38,18 @@ EPSILON = 0.001
 
 
 def _tf():
-  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf
   return tf
 
 
 def _contrib_compat(inputs, is_training, scope, data_format):
-  import contrib_compat  # pylint: disable=g-import-not-at-top
+  import contrib_compat
   return contrib_compat.batch_norm(inputs, is_training=is_training,
                                    scope=scope, data_format=data_format)
 
 
 def _tf_slim(inputs, is_training, scope, data_format):
-  import tf_slim  # pylint: disable=g-import-not-at-top
+  import tf_slim
   return tf_slim.batch_norm(inputs, is_training=is_training, scope=scope,
                             data_format=data_format)
 
@@ -155,7 +155,7 @@ def step_fn(norm, training=True, batch=8, size=64, data_format='NHWC',
   with graph.as_default(), tf.device(device):
     getter = None
     if dtype != 'float32':
-      from contrib_compat import mixed_precision  # pylint: disable=g-import-not-at-top
+      from contrib_compat import mixed_precision
       getter = mixed_precision.float32_storage_getter
     with tf.variable_scope('model', custom_getter=getter):
       inputs = tf.cast(tf.constant(images), dtype)
@@ -291,7 +291,7 @@ def main(argv=None):
   report = run(args.quick, args.device, args.formats.split(','),
                args.dtypes.split(','), oracle=not args.no_oracle,
                log=lambda s: print(s, file=sys.stderr, flush=True))
-  from benchmarks import readme  # pylint: disable=g-import-not-at-top
+  from benchmarks import readme
   readme.publish('batch-norm', markdown(report), args.readme)
   return 0
 

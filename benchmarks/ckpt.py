@@ -33,7 +33,7 @@ from contrib_compat import ckpt as ckpt_tool
 
 MB = 1 << 20
 # convert's intermediate shard size, for the report.
-SHARD_MB = ckpt_tool._SHARD_BYTES // MB  # pylint: disable=protected-access
+SHARD_MB = ckpt_tool._SHARD_BYTES // MB
 # Bytes of tensors per SaveV2 call while generating: bounds this process.
 _WRITE_BATCH = 256 * MB
 _CHILD = r'''
@@ -52,7 +52,7 @@ for path in glob.glob(glob.escape(sys.argv[1]) + '.*'):
 
 def make_checkpoint(prefix, gb, big, big_mb):
   """Writes the synthetic checkpoint; returns (bytes, largest, tensors)."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf
   total = int(gb * 1024 * MB)
   sizes = [big_mb * MB] * big
   rest = max(0, total - sum(sizes))
@@ -177,7 +177,7 @@ def main(argv=None):
   args = parser.parse_args(argv)
   report = run(args.gb, args.big, args.big_mb, args.rounds, args.dir,
                args.keep, log=lambda s: print(s, file=sys.stderr, flush=True))
-  from benchmarks import readme  # pylint: disable=g-import-not-at-top
+  from benchmarks import readme
   readme.publish('ckpt', markdown(report), args.readme)
   return 0
 

@@ -18,7 +18,7 @@ import contrib_compat
 
 try:
   import tf_slim
-except Exception:  # pylint: disable=broad-except
+except Exception:
   tf_slim = None
 
 KERNEL = [3, 3]

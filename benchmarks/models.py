@@ -35,14 +35,14 @@ def _data(batch, size):
 
 def _layers(name):
   if name == 'tf_slim':
-    import tf_slim  # pylint: disable=g-import-not-at-top
+    import tf_slim
     return tf_slim
-  from contrib_compat import slim  # pylint: disable=g-import-not-at-top
+  from contrib_compat import slim
   return slim
 
 
 def _slim_logits(net, layers, images):
-  from contrib_compat.models import mobilenet_v1, mobilenet_v2  # pylint: disable=g-import-not-at-top
+  from contrib_compat.models import mobilenet_v1, mobilenet_v2
   slim = _layers(layers)
   if net == 'mobilenet_v1':
     with slim.arg_scope(mobilenet_v1.mobilenet_v1_arg_scope(
@@ -57,7 +57,7 @@ def _slim_logits(net, layers, images):
 
 
 def _slim_train_op(net, layers, images, labels):
-  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf
   logits = _slim_logits(net, layers, images)
   loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
       labels=labels, logits=logits))
@@ -66,7 +66,7 @@ def _slim_train_op(net, layers, images, labels):
 
 
 def slim_build_fn(net, layers='contrib_compat', size=128):
-  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf
 
   def build():
     with tf.Graph().as_default():
@@ -77,7 +77,7 @@ def slim_build_fn(net, layers='contrib_compat', size=128):
 
 
 def slim_step_fn(net, layers='contrib_compat', batch=8, size=128):
-  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf
   images, labels = _data(batch, size)
   graph = tf.Graph()
   with graph.as_default():
@@ -89,7 +89,7 @@ def slim_step_fn(net, layers='contrib_compat', batch=8, size=128):
 
 
 def _keras_model(net, size):
-  import keras  # pylint: disable=g-import-not-at-top
+  import keras
   make = (keras.applications.MobileNet if net == 'mobilenet_v1'
           else keras.applications.MobileNetV2)
   return make(weights=None, input_shape=(size, size, 3), classes=CLASSES,
@@ -101,7 +101,7 @@ def keras_build_fn(net, size=128):
 
 
 def keras_step_fn(net, batch=8, size=128, jit_compile=False):
-  import keras  # pylint: disable=g-import-not-at-top
+  import keras
   images, labels = _data(batch, size)
   model = _keras_model(net, size)
   model.compile(optimizer=keras.optimizers.SGD(0.01),
@@ -189,7 +189,7 @@ def markdown(report):
 
 def _keras_version():
   try:
-    import keras  # pylint: disable=g-import-not-at-top
+    import keras
     return keras.__version__
   except ImportError:
     return 'n/a'
@@ -203,7 +203,7 @@ def main(argv=None):
   args = parser.parse_args(argv)
   report = run(args.quick, args.nets.split(','),
                log=lambda s: print(s, file=sys.stderr, flush=True))
-  from benchmarks import readme  # pylint: disable=g-import-not-at-top
+  from benchmarks import readme
   readme.publish('models', markdown(report), args.readme)
   return 0
 

@@ -168,9 +168,9 @@ def markdown(build=(), step=(), imports=(), settings='', date=''):
 
 def chart(build, path):
   """Plots ms/layer against layer count per impl and branch into `path`."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
+  import matplotlib
   matplotlib.use('Agg')
-  from matplotlib import pyplot  # pylint: disable=g-import-not-at-top
+  from matplotlib import pyplot
   branches = list(dict.fromkeys(r['branch'] for r in build))
   fig, axes = pyplot.subplots(1, len(branches), figsize=(5 * len(branches), 4),
                               squeeze=False)

@@ -54,7 +54,7 @@ def _settings_text(cfg):
 def run(cfg, parts, log=print, tiny=False):
   """Runs the benchmark `parts` ('build', 'step', 'import') under `cfg`."""
   # Imported here so that `--help` does not pay for TensorFlow.
-  from benchmarks import build, import_time, step  # pylint: disable=g-import-not-at-top
+  from benchmarks import build, import_time, step
   results = dict(build=[], step=[], imports=[])
   if 'build' in parts:
     results['build'] = build.run(cfg['sizes'], cfg['build_rounds'], log=log)
@@ -77,7 +77,7 @@ def write(results, cfg, readme_path, chart_path, json_path, measured=None):
   `measured` maps each part to when and on which code it was measured
   (parts kept from an earlier run keep theirs); default: today, HEAD.
   """
-  from benchmarks import readme, report  # pylint: disable=g-import-not-at-top
+  from benchmarks import readme, report
   date = datetime.date.today().isoformat()
   now = '%s at `%s`' % (date, _revision())
   measured = dict({part: now for part in results if results[part]},

@@ -134,7 +134,7 @@ def run(rounds, steps_per_round, batch=8, size=64, blocks=BLOCKS,
           steps[impl] = make(impl, xla, batch, size, blocks)
           for _ in range(3):  # compile / warm up
             steps[impl]()
-        except Exception as e:  # pylint: disable=broad-except
+        except Exception as e:
           errors[impl] = '%s: %s' % (type(e).__name__, str(e).split('\n')[0])
           steps.pop(impl, None)
       order = [i for i in order if i in steps]

@@ -14,7 +14,7 @@ import importlib
 try:
   import tf_slim as _tf_slim
   TF_SLIM_IMPORT_ERROR = None
-except Exception as e:  # pylint: disable=broad-except
+except Exception as e:
   # Any failure counts: a broken tf_slim raises ModuleNotFoundError,
   # AttributeError or ImportError depending on which private module moved.
   _tf_slim = None
@@ -79,7 +79,7 @@ def _own_arg_scope_impl():
         kwargs = merged
       return func(*args, **kwargs)
 
-    func_with_args._key_op = key  # pylint: disable=protected-access
+    func_with_args._key_op = key
     return func_with_args
 
   return arg_scope, add_arg_scope, current_arg_scope, has_arg_scope

@@ -13,7 +13,7 @@ decode_wav = tf.audio.decode_wav
 encode_wav = tf.audio.encode_wav
 
 
-def audio_spectrogram(input, window_size, stride, magnitude_squared=False,  # pylint: disable=redefined-builtin
+def audio_spectrogram(input, window_size, stride, magnitude_squared=False,
                       name=None):
   """A spectrogram of `input` ([samples, channels] float32), as TF1's op.
 

@@ -90,7 +90,7 @@ def is_v1(path):
     return False
   try:
     _tf().train.load_checkpoint(path)
-  except Exception:  # pylint: disable=broad-except
+  except Exception:
     return False
   return True
 
@@ -118,7 +118,7 @@ def read_index(ckpt):
   prefix = _check_prefix(ckpt)
   try:
     reader = _tf().train.load_checkpoint(prefix)
-  except Exception as e:  # pylint: disable=broad-except
+  except Exception as e:
     raise CkptError('CKPT %r could not be read: %s' % (ckpt, e)) from e
   shapes = reader.get_variable_to_shape_map()
   dtypes = reader.get_variable_to_dtype_map()
@@ -227,7 +227,7 @@ def _load_function(spec):
       module = importlib.import_module(module_name)
   except CkptError:
     raise
-  except Exception as e:  # pylint: disable=broad-except
+  except Exception as e:
     raise CkptError('--model %r: importing %s failed: %s: %s'
                     % (spec, module_name, type(e).__name__, e)) from e
   func = getattr(module, func_name, None)
@@ -284,7 +284,7 @@ def model_variables(spec, input_shape, input_dtype='float32'):
     inputs = v1.placeholder(dtype, input_shape, name='inputs')
     try:
       func(inputs)
-    except Exception as e:  # pylint: disable=broad-except
+    except Exception as e:
       raise CkptError('--model %r: building the model failed: %s: %s'
                       % (spec, type(e).__name__, e)) from e
     found = {}
@@ -505,7 +505,7 @@ def _stage_and_replace(tf, prefix, mapping, out, existing, tmp, shard_bytes):
   for name in sorted(mapping):
     try:
       value = reader.get_tensor(name)
-    except Exception as e:  # pylint: disable=broad-except
+    except Exception as e:
       # A truncated or corrupt data file: IndexError, DataLossError, ...
       raise CkptError('CKPT %r: tensor %r could not be read (%s: %s); is the '
                       'data file complete?' % (prefix, name,

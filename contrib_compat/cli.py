@@ -104,10 +104,10 @@ def import_tensorflow(hide_below=None):
     return sys.modules['tensorflow']
   hide_below = min_log_level() if hide_below is None else hide_below
   if hide_below <= 0:
-    import tensorflow  # pylint: disable=g-import-not-at-top
+    import tensorflow
   else:
     with _stderr_filtered(hide_below):
-      import tensorflow  # pylint: disable=g-import-not-at-top
+      import tensorflow
   return tensorflow
 
 

@@ -270,8 +270,8 @@ _installed = None  # dict of what install() changed, for uninstall()
 
 
 def _api_modules():
-  import tensorflow  # pylint: disable=g-import-not-at-top
-  import tensorflow.compat.v1  # pylint: disable=g-import-not-at-top
+  import tensorflow
+  import tensorflow.compat.v1
   return (tensorflow, tensorflow.compat.v1)
 
 
@@ -305,7 +305,7 @@ def install():
             'install(): %s already has a `contrib` attribute (%r); not '
             'replacing it.' % (api.__name__, existing))
     modules = _make_modules()
-    from contrib_compat import slim_repair  # pylint: disable=g-import-not-at-top
+    from contrib_compat import slim_repair
     repair = slim_repair.repair_tf_slim()
     finder = _ContribFinder(modules)
     for module in modules.values():

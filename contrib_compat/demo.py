@@ -38,9 +38,9 @@ except ModuleNotFoundError as _error:
     raise
   sys.exit(cli.report_missing_tensorflow('contrib_compat.demo', _error))
 
-import contrib_compat as cc  # pylint: disable=g-import-not-at-top
-from contrib_compat import numerics  # pylint: disable=g-import-not-at-top
-from contrib_compat import slim  # pylint: disable=g-import-not-at-top
+import contrib_compat as cc
+from contrib_compat import numerics
+from contrib_compat import slim
 
 
 def build(images, is_training):

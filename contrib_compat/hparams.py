@@ -115,7 +115,7 @@ def parse_values(values, type_map, ignore_unknown=False):
 
 def _cast(name, param_type, value):
   """`value` as `param_type`, refusing the casts TF1 refused."""
-  if type(value) == param_type:  # pylint: disable=unidiomatic-typecheck
+  if type(value) == param_type:
     return value
   if issubclass(param_type, type(None)):
     return value  # declared as None: TF1 could not check anything

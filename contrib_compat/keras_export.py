@@ -144,7 +144,7 @@ def to_keras(source, layers, strict=True):
     ValueError: if `layers` is empty or malformed, a scope has no
       convolution weights, or (with `strict`) weights are left over.
   """
-  import keras  # pylint: disable=g-import-not-at-top
+  import keras
   if not str(keras.__version__).startswith('3.'):
     raise ImportError('to_keras needs Keras 3, found Keras %s'
                       % keras.__version__)

@@ -73,8 +73,8 @@ def _prepare_tensorflow(verbose=False):
   # TF_CPP_MIN_LOG_LEVEL asks (it cannot reach them itself).
   real = cli.import_tensorflow(
       hide_below=0 if verbose else max(1, cli.min_log_level()))
-  import tensorflow.compat.v1 as v1  # pylint: disable=g-import-not-at-top
-  import contrib_compat  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as v1
+  import contrib_compat
   # disable_v2_behavior() logs a deprecation warning about TF1 variables:
   # TF1 programs asked for exactly that, so it would only be noise.
   logger = logging.getLogger('tensorflow')
@@ -132,7 +132,7 @@ def _run_file(path):
       __builtins__=builtins,
       __loader__=importlib.machinery.SourceFileLoader('__main__', path))
   sys.modules['__main__'] = main
-  exec(code, main.__dict__)  # pylint: disable=exec-used
+  exec(code, main.__dict__)
 
 
 def _unrunnable(script):
@@ -190,7 +190,7 @@ def main(argv=None):
     sys.stdout.write(_USAGE + __doc__.split('\n\n', 1)[1])
     return 0
   if argv[0] == '--version':
-    from contrib_compat import __version__  # pylint: disable=g-import-not-at-top
+    from contrib_compat import __version__
     sys.stdout.write('contrib_compat.run %s\n' % __version__)
     return 0
   script = os.path.abspath(argv[0])
@@ -223,7 +223,7 @@ def main(argv=None):
       _run_file(script)
   except (SystemExit, KeyboardInterrupt):
     raise
-  except BaseException:  # pylint: disable=broad-except
+  except BaseException:
     exc_type, exc, tb = sys.exc_info()
     tb = _user_traceback(tb, script, exc)
     # The default hook prints the exception's own __traceback__, not `tb`.

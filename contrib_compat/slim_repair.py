@@ -60,7 +60,7 @@ def moved_internals():
   elsewhere; each public object takes the same arguments (tf_slim's
   `cond(pred, fn1, fn2, name)` passes `name` as `strict`, as it did on TF1).
   """
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf
   v1 = tf.compat.v1
   return {
       'tensorflow.python.framework.ops': {'IndexedSlices': tf.IndexedSlices,

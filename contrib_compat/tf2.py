@@ -82,7 +82,7 @@ class _Runner(object):
   """
 
   def __init__(self, module):
-    self.call = tf2.function(module._traced_call, autograph=False)  # pylint: disable=protected-access
+    self.call = tf2.function(module._traced_call, autograph=False)
     self.regularizers = None  # The pruned losses function, made on demand.
     self.first_call = None  # (args, kwargs) of the first call.
     self.creating = False  # Inside our own tf.Variable call.

@@ -57,7 +57,7 @@ def _own_migrate_cache(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def installed():
   """`contrib_compat.install()` for the test (tf.contrib), undone after."""
-  import contrib_compat  # pylint: disable=g-import-not-at-top
+  import contrib_compat
   module = contrib_compat.install()
   try:
     yield module

@@ -20,7 +20,7 @@ def test_shares_tf_slims_stack_when_it_imports():
 @pytest.fixture
 def own():
   """A private instance of the fallback implementation."""
-  arg_scope, add_arg_scope, current, has = argscope._own_arg_scope_impl()  # pylint: disable=protected-access
+  arg_scope, add_arg_scope, current, has = argscope._own_arg_scope_impl()
 
   @add_arg_scope
   def f(a, b=1, c=2):
@@ -109,11 +109,11 @@ def test_package_works_when_tf_slim_import_fails():
 
 
 def test_layers_falls_through_to_the_tf_slim_layers_package():
-  from contrib_compat import layers  # pylint: disable=g-import-not-at-top
+  from contrib_compat import layers
   assert layers.l2_regularizer is tf_slim.l2_regularizer
   assert layers.conv2d is tf_slim.conv2d
   with pytest.raises(AttributeError, match='does not provide it'):
-    layers.no_such_layer  # pylint: disable=pointless-statement
+    layers.no_such_layer
 
 
 def test_tf_slim_submodules_resolve_before_anyone_imports_them():

@@ -119,7 +119,7 @@ def test_compat_matrix_counts_junit_and_writes_a_table(tmp_path):
       '</testcase>'
       '<testcase classname="t.b" name="xf"><skipped type="pytest.xfail"/>'
       '</testcase></testsuite></testsuites>')
-  counts, failing = matrix._junit_counts(junit)  # pylint: disable=protected-access
+  counts, failing = matrix._junit_counts(junit)
   assert counts == dict(passed=1, failed=1, skipped=1, xfailed=1, errors=1)
   assert failing == ['t.a::bad', 't.b::err']
   body = matrix.table(
@@ -195,11 +195,11 @@ def test_compat_matrix_counts_only_runs_that_ran(tmp_path):
   junit = tmp_path / 'junit.xml'
   junit.write_text('<testsuites><testsuite><testcase classname="t" name="a"/>'
                    '</testsuite></testsuites>')
-  assert matrix._test_outcome(1, junit)['status'] == 'ran'  # pylint: disable=protected-access
-  assert matrix._test_outcome(0, junit)['passed'] == 1  # pylint: disable=protected-access
+  assert matrix._test_outcome(1, junit)['status'] == 'ran'
+  assert matrix._test_outcome(0, junit)['passed'] == 1
   # pytest 4: a path it could not find; 5: nothing collected.
-  assert matrix._test_outcome(4, junit) == {'status': 'pytest exit 4'}  # pylint: disable=protected-access
-  assert matrix._test_outcome(0, tmp_path / 'none.xml') == {  # pylint: disable=protected-access
+  assert matrix._test_outcome(4, junit) == {'status': 'pytest exit 4'}
+  assert matrix._test_outcome(0, tmp_path / 'none.xml') == {
       'status': 'pytest exit 0'}
 
 
@@ -225,8 +225,8 @@ def test_step_rotates_build_and_run_order(monkeypatch):
 
 def test_batch_norm_floor_builds_the_very_same_graph():
   """The raw floor is a floor only if it builds what batch_norm builds."""
-  from benchmarks import batch_norm  # pylint: disable=g-import-not-at-top
-  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  from benchmarks import batch_norm
+  import tensorflow.compat.v1 as tf
 
   def nodes(norm, is_training):
     graph = tf.Graph()
@@ -243,7 +243,7 @@ def test_batch_norm_floor_builds_the_very_same_graph():
 
 
 def test_batch_norm_benchmark_reports_build_and_steps_without_the_oracle():
-  from benchmarks import batch_norm  # pylint: disable=g-import-not-at-top
+  from benchmarks import batch_norm
   result = batch_norm.run(quick=True, dtypes=('float32', 'float16'),
                           oracle=False, log=lambda _: None)
   assert set(result['build']) == {'contrib_compat', 'raw'}
@@ -258,8 +258,8 @@ def test_batch_norm_benchmark_reports_build_and_steps_without_the_oracle():
 
 
 def test_models_benchmark_steps_each_implementation():
-  from benchmarks import models  # pylint: disable=g-import-not-at-top
-  from benchmarks import oracle  # pylint: disable=g-import-not-at-top
+  from benchmarks import models
+  from benchmarks import oracle
   local = oracle.Local()
   results = oracle.interleave(
       {'slim': (local, 'benchmarks.models:slim_step_fn',
@@ -274,9 +274,9 @@ def test_models_benchmark_steps_each_implementation():
 
 def test_oracle_protocol_round_trip():
   """The cross-process side, served in this process over in-memory pipes."""
-  import io  # pylint: disable=g-import-not-at-top
-  import json  # pylint: disable=g-import-not-at-top
-  from benchmarks import oracle  # pylint: disable=g-import-not-at-top
+  import io
+  import json
+  from benchmarks import oracle
   requests = [
       {'op': 'make', 'spec': 'benchmarks.batch_norm:build_fn',
        'kwargs': {'norm': 'raw', 'layers': 2}},
@@ -294,7 +294,7 @@ def test_oracle_protocol_round_trip():
 
 
 def test_ckpt_benchmark_measures_convert_and_copy(tmp_path):
-  from benchmarks import ckpt  # pylint: disable=g-import-not-at-top
+  from benchmarks import ckpt
   report = ckpt.run(gb=0.01, big=1, big_mb=4, rounds=1,
                     directory=str(tmp_path / 'work'), log=lambda _: None)
   assert report['largest'] == 4 << 20
@@ -307,7 +307,7 @@ def test_ckpt_benchmark_measures_convert_and_copy(tmp_path):
 def test_interleave_varies_what_runs_before_each_entry():
   # A fixed rotation gave each entry the same predecessor every round, and
   # what ran just before (the other process) moved the measurement.
-  from benchmarks import oracle  # pylint: disable=g-import-not-at-top
+  from benchmarks import oracle
 
   class Recorder(object):
     order = []

@@ -439,7 +439,7 @@ def test_write_converted_shards_hold_shard_bytes_or_one_tensor(
   sizes = sorted(v.nbytes for v in values.values())
   shard_bytes = sizes[-1] // 2  # the largest tensor cannot share a shard
   calls = []
-  raw_ops = ckpt._tf().raw_ops  # pylint: disable=protected-access
+  raw_ops = ckpt._tf().raw_ops
   real = raw_ops.SaveV2
 
   def recording(**kwargs):

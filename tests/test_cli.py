@@ -130,11 +130,11 @@ def test_drop_noise_by_severity():
           'W0000 00:00:1796353238.4 2414 x.cc:1] a warning\n'
           'E0000 00:00:1796353238.4 2414 x.cc:2] an error\n'
           'Traceback (most recent call last):\n')
-  assert cli._drop_noise(text, 1).splitlines() == [  # pylint: disable=protected-access
+  assert cli._drop_noise(text, 1).splitlines() == [
       'W0000 00:00:1796353238.4 2414 x.cc:1] a warning',
       'E0000 00:00:1796353238.4 2414 x.cc:2] an error',
       'Traceback (most recent call last):']
-  assert cli._drop_noise(text, 2).splitlines()[0].startswith('E0000')  # pylint: disable=protected-access
+  assert cli._drop_noise(text, 2).splitlines()[0].startswith('E0000')
 
 
 # A machine without TensorFlow, as `import` sees it.

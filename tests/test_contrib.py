@@ -42,7 +42,7 @@ def test_uninstall_removes_everything():
   before_meta_path = list(sys.meta_path)
   original_bn = tf_slim.layers.batch_norm
   cc.install()
-  import tensorflow.contrib.slim.nets  # pylint: disable=g-import-not-at-top,unused-import
+  import tensorflow.contrib.slim.nets
   assert _contrib_module_names()
   cc.uninstall()
   assert not hasattr(tensorflow, 'contrib')
@@ -79,11 +79,11 @@ def test_install_refuses_a_foreign_contrib():
 
 def test_import_statements(installed):
   del installed
-  import tensorflow.contrib.slim as slim  # pylint: disable=g-import-not-at-top
-  from tensorflow.contrib import layers  # pylint: disable=g-import-not-at-top
-  from tensorflow.contrib.framework import arg_scope  # pylint: disable=g-import-not-at-top
-  from tensorflow.contrib.slim import nets  # pylint: disable=g-import-not-at-top
-  from tensorflow.contrib.slim.nets import resnet_v1  # pylint: disable=g-import-not-at-top
+  import tensorflow.contrib.slim as slim
+  from tensorflow.contrib import layers
+  from tensorflow.contrib.framework import arg_scope
+  from tensorflow.contrib.slim import nets
+  from tensorflow.contrib.slim.nets import resnet_v1
   assert slim is tf.contrib.slim
   assert layers is tf.contrib.layers
   assert arg_scope is cc.arg_scope
@@ -96,7 +96,6 @@ def test_import_statements(installed):
 def test_implementation_module_imports(installed, graph):
   # TF1 code often imported contrib's implementation modules directly.
   del installed
-  # pylint: disable=g-import-not-at-top
   from tensorflow.contrib.layers.python.layers import layers as layers_lib
   from tensorflow.contrib.layers.python.layers import initializers
   from tensorflow.contrib.layers.python.layers.layers import batch_norm
@@ -104,7 +103,6 @@ def test_implementation_module_imports(installed, graph):
   from tensorflow.contrib.framework.python.ops.arg_scope import add_arg_scope
   from tensorflow.contrib.slim.python.slim.nets import resnet_v1
   import tensorflow.contrib.slim.python.slim.nets.resnet_utils as utils
-  # pylint: enable=g-import-not-at-top
   assert layers_lib.separable_conv2d is cc.separable_conv2d
   assert batch_norm is layers_lib.batch_norm is cc.batch_norm
   assert arg_scope is cc.arg_scope and add_arg_scope is tf_slim.add_arg_scope
@@ -130,7 +128,7 @@ def test_implementation_modules_without_a_stand_in(installed, statement,
   with pytest.raises(contrib.ContribImportError,
                      match=r'tf\.contrib\.%s does not exist' %
                      name.replace('.', r'\.')):
-    exec(statement, {})  # pylint: disable=exec-used
+    exec(statement, {})
 
 
 @pytest.mark.parametrize('namespace', ['slim', 'layers'])
@@ -180,9 +178,9 @@ def test_framework_variable_helpers_are_ours(installed):
 def test_our_module_imports_are_not_contrib_names(installed):
   # contrib_compat.slim imports `importlib`; contrib_compat.variables `tf`.
   with pytest.raises(contrib.ContribNameError):
-    installed.slim.importlib  # pylint: disable=pointless-statement
+    installed.slim.importlib
   with pytest.raises(contrib.ContribNameError):
-    installed.framework.tf  # pylint: disable=pointless-statement
+    installed.framework.tf
   # Only the helpers are taken from our framework-ish modules.
   for name in ('tf_slim_attr', '_own_arg_scope_impl', 'collect_named_outputs'):
     with pytest.raises(contrib.ContribNameError):
@@ -240,7 +238,7 @@ def test_importing_a_removed_module_names_the_replacement(installed,
   with pytest.raises(contrib.ContribImportError,
                      match=r'tf\.contrib\.%s was removed .*'
                      r'tensorflow_addons\.seq2seq' % name):
-    exec(statement, {})  # pylint: disable=exec-used
+    exec(statement, {})
 
 
 def test_importing_a_contrib_only_rnn_cell_names_the_replacement(installed):
@@ -249,12 +247,12 @@ def test_importing_a_contrib_only_rnn_cell_names_the_replacement(installed):
   del installed
   with pytest.raises(ImportError, match=r'tf\.contrib\.rnn\.LSTMBlockCell '
                      r'was removed .*tf\.compat\.v1\.nn\.rnn_cell'):
-    exec('from tensorflow.contrib.rnn import LSTMBlockCell', {})  # pylint: disable=exec-used
+    exec('from tensorflow.contrib.rnn import LSTMBlockCell', {})
 
 
 def test_dunder_probes_are_plain_attribute_errors(installed):
   with pytest.raises(AttributeError) as info:
-    installed.slim.__wrapped__  # pylint: disable=pointless-statement
+    installed.slim.__wrapped__
   assert not isinstance(info.value, contrib.ContribNameError)
 
 
@@ -299,7 +297,7 @@ def test_contrib_slim_builds_a_layer_under_arg_scope(installed, graph):
 def test_contrib_training_offers_hparams_and_tf_slim_loops(installed):
   # NASNet's configs: `from tensorflow.contrib import training as
   # contrib_training; contrib_training.HParams(...)`.
-  from tensorflow.contrib import training as contrib_training  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib import training as contrib_training
   assert contrib_training is installed.training
   assert contrib_training.HParams is cc.training.HParams
   assert tf.contrib.training.parse_values('a=1', {'a': int}) == {'a': 1}
@@ -311,10 +309,10 @@ def test_contrib_training_offers_hparams_and_tf_slim_loops(installed):
   evaluation = importlib.import_module('tf_slim.training.evaluation')
   assert contrib_training.create_train_op is training.create_train_op
   assert contrib_training.evaluate_once is evaluation.evaluate_once
-  from tensorflow.contrib.training.python.training import hparam  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib.training.python.training import hparam
   assert hparam.HParams is cc.training.HParams
   with pytest.raises(contrib.ContribNameError, match='tf.data'):
-    contrib_training.bucket_by_sequence_length  # pylint: disable=pointless-statement
+    contrib_training.bucket_by_sequence_length
   # Modules tf_slim's training code imports are not contrib names.
   assert not hasattr(contrib_training, 'tf')
 

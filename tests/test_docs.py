@@ -56,7 +56,7 @@ def _too_old(block):
   need = re.search(r'^# Needs TensorFlow >= (\d+)\.(\d+)', block, re.M)
   if need is None:
     return None
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf
   have = tuple(int(v) for v in tf.__version__.split('.')[:2])
   wanted = (int(need.group(1)), int(need.group(2)))
   return '.'.join(need.groups()) if have < wanted else None

@@ -11,7 +11,7 @@ from contrib_compat.migrate import rewrite
 
 
 def test_get_name_scope_as_tf1(graph, installed):
-  from tensorflow.contrib.framework import get_name_scope  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib.framework import get_name_scope
   assert get_name_scope is framework_ops.get_name_scope
   assert get_name_scope() == ''
   with tf1.name_scope('scope1'):
@@ -52,8 +52,8 @@ def test_get_graph_from_inputs_and_placeholders(graph):
 
 
 def test_contrib_signal_is_tf_signal(installed):
-  from tensorflow.contrib.signal import stft  # pylint: disable=g-import-not-at-top
-  import tensorflow.contrib.signal as contrib_signal  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib.signal import stft
+  import tensorflow.contrib.signal as contrib_signal
   assert stft is tf.signal.stft
   assert (contrib_signal.linear_to_mel_weight_matrix is
           installed.signal.linear_to_mel_weight_matrix is

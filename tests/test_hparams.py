@@ -106,7 +106,7 @@ def test_set_hparam_casts_as_tf1(name, value, expected):
   else:
     hparams.set_hparam(name, value)
     assert getattr(hparams, name) == expected
-    assert type(getattr(hparams, name)) is type(expected)  # pylint: disable=unidiomatic-typecheck
+    assert type(getattr(hparams, name)) is type(expected)
 
 
 def test_set_hparam_unknown_name_is_a_key_error():

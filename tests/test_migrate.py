@@ -57,13 +57,13 @@ def bind(source):
   disable_v2_behavior() would change the whole test process, so the header
   lines the switch adds are left out and `tf` is given as compat.v1.
   """
-  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf
   code = source.replace(TF_OUT, '')
   assert 'disable_v2_behavior' not in code and 'tensorflow' not in code
   namespace = {'tf': tf}
   repaired = slim_repair.is_repaired()
   try:
-    exec(compile(code, '<migrated>', 'exec'), namespace)  # pylint: disable=exec-used
+    exec(compile(code, '<migrated>', 'exec'), namespace)
   finally:
     if not repaired:  # the snippet's repair_tf_slim() must not outlive it
       slim_repair.undo_tf_slim_repair()
@@ -812,11 +812,11 @@ def test_an_edit_saved_between_the_check_and_the_swap_is_put_back(
   """The window the check cannot see: an editor saves (writing in place, or
   renaming its own temporary file over it) just before the new file goes
   in. The swap displaces the edit, which is compared and swapped back."""
-  if files._libc() is None:  # pylint: disable=protected-access
+  if files._libc() is None:
     pytest.skip('no renameat2 here: the check is the only guard')
   path = tmp_path / 'model.py'
   path.write_bytes(b'x = 1\n')
-  real_exchange = files._exchange  # pylint: disable=protected-access
+  real_exchange = files._exchange
   calls = []
 
   def edit_then_exchange(a, b):

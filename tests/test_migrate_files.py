@@ -109,7 +109,7 @@ def test_a_cache_entry_of_another_shape_is_a_miss(tmp_path, entry):
   cache = cache_module.Cache(str(tmp_path / 'cache'))
   data = b'x = 1\n'
   cache.put('f.py', data, {}, [], None)
-  with open(cache._path('f.py', data), 'w') as f:  # pylint: disable=protected-access
+  with open(cache._path('f.py', data), 'w') as f:
     json.dump(entry, f)
   assert cache.get('f.py', data) is None
 
@@ -119,7 +119,7 @@ def test_stored_answers_of_the_wrong_type_are_asked_again():
   api, provides, exists = ('_api_of\0StoredNameA', '_provides\0m\0b',
                            '_module_exists\0stored_module')
   stored = lookup.Lookup({api: 3, provides: 'yes', exists: True})
-  answers = stored._answers  # pylint: disable=protected-access
+  answers = stored._answers
   assert api not in answers and provides not in answers
   assert answers[exists] is True
   # The valid one is used as it was stored: not asked again.
@@ -143,8 +143,8 @@ def _children(pid):
 
 @pytest.mark.skipif(not os.path.isdir('/proc'), reason='needs /proc')
 def test_workers_end_when_the_parent_is_killed(tmp_path):
-  import signal  # pylint: disable=g-import-not-at-top
-  import time  # pylint: disable=g-import-not-at-top
+  import signal
+  import time
   for i in range(120):
     (tmp_path / ('m%03d.py' % i)).write_bytes(SOURCE)
   parent = subprocess.Popen(

@@ -93,7 +93,7 @@ def test_sliced_and_whole_give_the_same_migration(monkeypatch, source):
 def test_a_large_file_gives_libcst_only_what_can_change(monkeypatch):
   source = migrate_benchmark.large_file(2 * slices.MIN_BYTES)
   given = []
-  real = rewrite._parse  # pylint: disable=protected-access
+  real = rewrite._parse
 
   def parse(index, text):
     given.append(len(text))
@@ -114,7 +114,7 @@ def test_unexpected_output_falls_back_to_the_whole_file(monkeypatch):
 
 
 def test_small_files_crlf_and_no_final_newline_are_not_sliced():
-  import ast  # pylint: disable=g-import-not-at-top
+  import ast
   assert slices.slice_module(MIXED, ast.parse(MIXED)) is None  # small
   big = migrate_benchmark.large_file(2 * slices.MIN_BYTES)
   assert slices.slice_module(big, ast.parse(big)) is not None

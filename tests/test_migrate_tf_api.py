@@ -23,7 +23,7 @@ def _resolves(obj, dotted):
   for part in dotted.split('.'):
     try:
       obj = getattr(obj, part)
-    except Exception:  # pylint: disable=broad-except
+    except Exception:
       return False
   return True
 
@@ -64,7 +64,7 @@ def _dir_names(root, prefix='', depth=3):
     try:
       value = getattr(root, name)
       module_name = getattr(value, '__name__', '')
-    except Exception:  # pylint: disable=broad-except
+    except Exception:
       continue
     if (depth > 1 and isinstance(value, types.ModuleType) and
         module_name.startswith('tensorflow._api')):

@@ -89,7 +89,7 @@ def test_migrate_rewrites_every_upgrade_rename(name):
   assert 'contrib.' not in expression.replace('contrib_compat', ''), text
   # The file moves to tf.compat.v1; the new name holds under TF 2's too.
   for root in (tf1, tf):
-    value = eval(expression, {'tf': root, 'contrib_compat': contrib_compat})  # pylint: disable=eval-used
+    value = eval(expression, {'tf': root, 'contrib_compat': contrib_compat})
     assert value is moved.resolve(moved.home(name)), (root, expression)
 
 
@@ -97,9 +97,9 @@ def test_migrate_rewrites_every_upgrade_rename(name):
 
 
 def test_tpu_module_and_imports(installed):
-  from tensorflow.contrib.tpu import rewrite as tpu_rewrite  # pylint: disable=g-import-not-at-top
-  from tensorflow.contrib.tpu.python.tpu import tpu  # pylint: disable=g-import-not-at-top
-  import tensorflow.contrib.tpu as contrib_tpu  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib.tpu import rewrite as tpu_rewrite
+  from tensorflow.contrib.tpu.python.tpu import tpu
+  import tensorflow.contrib.tpu as contrib_tpu
   assert tpu_rewrite is tf1.tpu.rewrite
   assert tpu.shard is tf1.tpu.shard
   assert contrib_tpu.CrossShardOptimizer is tf1.tpu.CrossShardOptimizer
@@ -107,8 +107,8 @@ def test_tpu_module_and_imports(installed):
 
 
 def test_util_constant_value(installed):
-  import tensorflow.contrib.util as util  # pylint: disable=g-import-not-at-top
-  from tensorflow.contrib.util import constant_value  # pylint: disable=g-import-not-at-top
+  import tensorflow.contrib.util as util
+  from tensorflow.contrib.util import constant_value
   assert constant_value is util.constant_value is tf.get_static_value
   with tf.Graph().as_default():
     assert constant_value(tf1.constant([1, 2])).tolist() == [1, 2]
@@ -119,22 +119,22 @@ def test_slim_init_ops(installed):
   slim = installed.slim
   assert slim.init_ops.zeros_initializer is tf1.zeros_initializer
   assert slim.init_ops.Zeros is tf1.zeros_initializer
-  from tensorflow.contrib.slim import init_ops  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib.slim import init_ops
   with tf.Graph().as_default():
     var = tf1.get_variable('v', [2], initializer=init_ops.zeros_initializer())
     assert var.initializer.inputs[1].op.type == 'Const'
 
 
 def test_framework_is_tensor_and_nest(installed):
-  from tensorflow.contrib.framework import is_tensor, nest  # pylint: disable=g-import-not-at-top
-  import tensorflow.contrib.framework.nest as nest_module  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib.framework import is_tensor, nest
+  import tensorflow.contrib.framework.nest as nest_module
   assert is_tensor is tf.is_tensor
   assert nest.flatten is nest_module.flatten is tf.nest.flatten
 
 
 def test_audio_ops_implementation_module(installed):
-  from tensorflow.contrib.framework.python.ops import audio_ops  # pylint: disable=g-import-not-at-top
-  import tensorflow.contrib.framework.python.ops.audio_ops as same  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib.framework.python.ops import audio_ops
+  import tensorflow.contrib.framework.python.ops.audio_ops as same
   assert same.mfcc is audio_ops.mfcc is contrib_compat.audio_ops.mfcc
   assert audio_ops.decode_wav is tf.audio.decode_wav
   with tf.Graph().as_default() as graph:
@@ -216,34 +216,34 @@ def test_summary_image_bad_color_is_refused(installed):
 
 def test_estimator_names_say_the_api_left(installed):
   try:
-    tf1.estimator.tpu.TPUEstimator  # pylint: disable=pointless-statement
+    tf1.estimator.tpu.TPUEstimator
   except AttributeError:
     with pytest.raises(AttributeError, match=r'Estimator API left '
                        r'TensorFlow in 2\.16.*TPUStrategy'):
-      installed.tpu.TPUEstimator  # pylint: disable=pointless-statement
+      installed.tpu.TPUEstimator
   else:  # TF < 2.16 still has it
     assert installed.tpu.TPUEstimator is tf1.estimator.tpu.TPUEstimator
 
 
 def test_missing_target_says_what_to_install(installed):
   try:
-    tf1.nn.rnn_cell.LSTMCell  # pylint: disable=pointless-statement
+    tf1.nn.rnn_cell.LSTMCell
   except (AttributeError, ImportError):
     with pytest.raises(AttributeError, match='tf_keras'):
-      installed.rnn.LSTMCell  # pylint: disable=pointless-statement
+      installed.rnn.LSTMCell
   else:
     assert installed.rnn.LSTMCell is tf1.nn.rnn_cell.LSTMCell
 
 
 def test_names_with_no_home_keep_a_clear_error(installed):
   with pytest.raises(AttributeError, match='TPUStrategy'):
-    installed.tpu.keras_to_tpu_model  # pylint: disable=pointless-statement
+    installed.tpu.keras_to_tpu_model
   with pytest.raises(ImportError, match='tensorflow_probability'):
     importlib.import_module('tensorflow.contrib.distributions')
 
 
 def test_quantize_is_provided_at_every_path_tf1_code_used(installed):
-  from contrib_compat import quantize  # pylint: disable=g-import-not-at-top
+  from contrib_compat import quantize
   graph_module = importlib.import_module(
       'tensorflow.contrib.quantize.python.quantize_graph')
   for name in quantize.__all__:

@@ -12,7 +12,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim
 from tf_slim.layers import layers as tf_slim_layers_lib
-import tf_slim.nets  # pylint: disable=unused-import
+import tf_slim.nets
 from tf_slim.nets import inception_v1
 from tf_slim.nets import resnet_utils
 
@@ -277,7 +277,7 @@ def test_nets_build_with_the_repair(repair, graph):
 def test_modules_imported_after_the_repair_copy_ours(repair):
   del repair
   namespace = {}
-  exec('from tf_slim.layers import batch_norm, separable_conv2d',  # pylint: disable=exec-used
+  exec('from tf_slim.layers import batch_norm, separable_conv2d',
        namespace)
   assert namespace['batch_norm'] is cc.batch_norm
   assert namespace['separable_conv2d'] is cc.separable_conv2d

@@ -13,7 +13,7 @@ def test_uses_tf_slims_model_variable_when_available():
   assert variables.model_variable is argscope.tf_slim.model_variable
 
 
-@pytest.mark.parametrize('make', [variables._own_model_variable,  # pylint: disable=protected-access
+@pytest.mark.parametrize('make', [variables._own_model_variable,
                                   variables.model_variable])
 def test_model_variable_collections(graph, make):
   v = make('w', shape=[2], collections=['extra'], trainable=False)
@@ -31,7 +31,7 @@ def test_own_variable_custom_getter_and_device(graph):
     return tf.get_variable(*args, **kwargs)
 
   with tf.variable_scope('s', reuse=tf.AUTO_REUSE):
-    v = variables._own_variable('w', shape=[1], custom_getter=getter,  # pylint: disable=protected-access
+    v = variables._own_variable('w', shape=[1], custom_getter=getter,
                                 device='/cpu:0')
   assert calls == [tf.AUTO_REUSE]
   assert v.device == '/device:CPU:0'

@@ -171,7 +171,7 @@ def migrate(paths, write=False, strict=False, stdout=None, stderr=None,
   stderr = stderr or sys.stderr
   try:
     # libcst is an extra; only the rewriting needs it.
-    from contrib_compat.migrate import rewrite  # noqa: F401  # pylint: disable=g-import-not-at-top,unused-import
+    from contrib_compat.migrate import rewrite  # noqa: F401
   except ImportError as e:
     stderr.write('contrib-compat-migrate needs libcst (%s): pip install '
                  'libcst\n' % e)
@@ -211,7 +211,7 @@ def _outcomes(paths, jobs, cache, answers, learned):
   installed packages answered the rewriter that `answers` lacked is added to
   `learned`.
   """
-  from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top
+  from contrib_compat.migrate import rewrite
   if cache is None:
     yield from _rewrite_all(paths, jobs, answers, learned)
     return
@@ -278,7 +278,7 @@ _process = {'lookup': None}
 
 
 def _start_lookup(answers):
-  from contrib_compat.migrate import lookup  # pylint: disable=g-import-not-at-top
+  from contrib_compat.migrate import lookup
   _process['lookup'] = lookup.Lookup(answers)
 
 
@@ -292,7 +292,7 @@ def _exit_with(parent, poll_s=0.5):
   SIGTERM shuts no pool down, and its workers waited for work forever."""
   while os.getppid() == parent:
     time.sleep(poll_s)
-  os._exit(1)  # pylint: disable=protected-access
+  os._exit(1)
 
 
 def _rewrite_learning(path):
@@ -313,7 +313,7 @@ def _rewrite_path(path, lookup):
     (path, bytes read, ok, detail): with ok, detail is what _rewrite_file
     returns; else it is a list of (where, message) errors.
   """
-  from contrib_compat.migrate import rewrite  # pylint: disable=g-import-not-at-top
+  from contrib_compat.migrate import rewrite
   try:
     with open(path, 'rb') as f:
       data = f.read()
@@ -327,7 +327,7 @@ def _rewrite_path(path, lookup):
   except (ValueError, UnicodeDecodeError) as e:
     return path, data, False, [(path, 'not a readable notebook, left '
                                 'untouched: %s' % e)]
-  except Exception as e:  # pylint: disable=broad-except
+  except Exception as e:
     # A bug of ours must cost this file its rewrite, never its content.
     return path, data, False, [(path, 'internal error, left untouched: %r'
                                 % e)]

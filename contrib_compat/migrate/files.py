@@ -185,8 +185,8 @@ def _libc():
   if _LIBC is False:
     _LIBC = None
     try:
-      import ctypes  # pylint: disable=g-import-not-at-top
-      import ctypes.util  # pylint: disable=g-import-not-at-top
+      import ctypes
+      import ctypes.util
       libc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)
       libc.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
                                  ctypes.c_char_p, ctypes.c_uint]

@@ -16,8 +16,8 @@ with warnings.catch_warnings():
   # libcst 1.0 imports mypy_extensions.TypedDict, deprecated upstream.
   warnings.filterwarnings('ignore', 'mypy_extensions.TypedDict',
                           DeprecationWarning)
-  import libcst as cst  # pylint: disable=g-import-not-at-top
-  from contrib_compat.migrate import statements  # pylint: disable=g-import-not-at-top
+  import libcst as cst
+  from contrib_compat.migrate import statements
 
 
 def single_import(stmt):

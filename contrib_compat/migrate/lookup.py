@@ -39,10 +39,10 @@ def _asked(key_name):
     def ask(self, *args):
       key = prefix + '\0'.join(args)
       try:
-        return self._answers[key]  # pylint: disable=protected-access
+        return self._answers[key]
       except KeyError:
         answer = question(self, *args)
-        self._answers[key] = self._learned[key] = answer  # pylint: disable=protected-access
+        self._answers[key] = self._learned[key] = answer
         return answer
     return ask
   return decorate
@@ -151,7 +151,7 @@ class Lookup(object):
     _quiet_tensorflow_import()
     try:
       return importlib.util.find_spec(module) is not None
-    except Exception:  # pylint: disable=broad-except
+    except Exception:
       return False  # a parent package that does not import
 
   @_asked('_provides')
@@ -159,7 +159,7 @@ class Lookup(object):
     _quiet_tensorflow_import()
     try:
       return hasattr(importlib.import_module(module), name)
-    except Exception:  # pylint: disable=broad-except
+    except Exception:
       return False
 
   def provider(self, name, modules):
@@ -212,7 +212,7 @@ def _quiet_tensorflow_import():
   before a question imports it (contrib_compat and tf_slim import it too)."""
   try:
     cli.import_tensorflow()
-  except Exception:  # pylint: disable=broad-except
+  except Exception:
     pass  # the questions answer None without TensorFlow
 
 
@@ -220,8 +220,8 @@ def _tensorflow():
   """The imported TensorFlow, or None without one."""
   _quiet_tensorflow_import()
   try:
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  except Exception:  # pylint: disable=broad-except
+    import tensorflow as tf
+  except Exception:
     return None
   return tf
 
@@ -245,6 +245,6 @@ def _resolves(obj, dotted):
   for part in dotted.split('.'):
     try:
       obj = getattr(obj, part)
-    except Exception:  # pylint: disable=broad-except
+    except Exception:
       return False
   return True

@@ -20,10 +20,10 @@ with warnings.catch_warnings():
   # warning says nothing about this tool or the user's code.
   warnings.filterwarnings('ignore', 'mypy_extensions.TypedDict',
                           DeprecationWarning)
-  import libcst as cst  # pylint: disable=g-import-not-at-top
-  from libcst import helpers  # pylint: disable=g-import-not-at-top
+  import libcst as cst
+  from libcst import helpers
   # It imports libcst.metadata, which warns the same.
-  from contrib_compat.migrate import statements  # pylint: disable=g-import-not-at-top
+  from contrib_compat.migrate import statements
 
 
 def dotted(node):

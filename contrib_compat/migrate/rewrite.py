@@ -33,7 +33,7 @@ with warnings.catch_warnings():
   # libcst 1.0 imports mypy_extensions.TypedDict, deprecated upstream.
   warnings.filterwarnings('ignore', 'mypy_extensions.TypedDict',
                           DeprecationWarning)
-  import libcst as cst  # pylint: disable=g-import-not-at-top
+  import libcst as cst
 
 # What rewrite_sources raises and returns (results.py), here too for callers.
 SourceError = results.SourceError

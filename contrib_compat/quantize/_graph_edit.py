@@ -41,7 +41,7 @@ def reroute(new, old, can_modify=None):
              for c in consumers]
   for consumer, positions in indices:
     for i in positions:
-      consumer._update_input(i, new)  # pylint: disable=protected-access
+      consumer._update_input(i, new)
       changed += 1
   return changed
 
@@ -50,4 +50,4 @@ def set_gradient(op, gradient_name):
   """Makes tf.gradients use the gradient registered as `gradient_name` for
   the existing `op` (what `gradient_override_map` does for new ops)."""
   value = tf.compat.v1.AttrValue(s=gradient_name.encode())
-  op._set_attr('_gradient_op_type', value)  # pylint: disable=protected-access
+  op._set_attr('_gradient_op_type', value)

@@ -102,8 +102,8 @@ class MatchResult(object):
       self._names[name] = pattern
 
   def merge_from(self, other):
-    self._found.update(other._found)  # pylint: disable=protected-access
-    self._names.update(other._names)  # pylint: disable=protected-access
+    self._found.update(other._found)
+    self._names.update(other._names)
 
   def _lookup(self, pattern_or_name):
     if isinstance(pattern_or_name, str):

@@ -112,10 +112,10 @@ def _weights(variable):
 
 def _build(tf, pipeline_text):
   """The model, losses and train op; returns the tensors to fetch."""
-  from google.protobuf import text_format  # pylint: disable=g-import-not-at-top
-  from object_detection.builders import model_builder  # pylint: disable=g-import-not-at-top
-  from object_detection.builders import optimizer_builder  # pylint: disable=g-import-not-at-top
-  from object_detection.protos import pipeline_pb2  # pylint: disable=g-import-not-at-top
+  from google.protobuf import text_format
+  from object_detection.builders import model_builder
+  from object_detection.builders import optimizer_builder
+  from object_detection.protos import pipeline_pb2
 
   pipeline = text_format.Merge(pipeline_text,
                                pipeline_pb2.TrainEvalPipelineConfig())
@@ -167,7 +167,7 @@ def _floats(values):
 
 def train(lib, graph_out=None):
   sys.path.insert(0, lib)
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf
   graph = tf.Graph()
   with graph.as_default():
     fetches = _build(tf, PIPELINE)
@@ -192,7 +192,7 @@ def train(lib, graph_out=None):
 
 def run_graph(directory):
   """Runs a graph --graph-out wrote: its losses and gradient norms."""
-  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf
   graph_def = tf.GraphDef()
   with open(os.path.join(directory, 'graph.pb'), 'rb') as source:
     graph_def.ParseFromString(source.read())

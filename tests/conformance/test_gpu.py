@@ -34,7 +34,7 @@ def _nhwc(x):
 
 def _run_layer(layer, data_format, device):
   """layer(inputs, data_format) on `device`; returns its NHWC output."""
-  import contrib_compat  # pylint: disable=g-import-not-at-top
+  import contrib_compat
   del contrib_compat
   graph = tf.Graph()
   with graph.as_default(), tf.device(device):
@@ -49,7 +49,7 @@ def _run_layer(layer, data_format, device):
 
 @pytest.mark.parametrize('num_outputs', [None, 8])
 def test_separable_conv2d_nchw_on_gpu_matches_nhwc_on_cpu(num_outputs):
-  import contrib_compat  # pylint: disable=g-import-not-at-top
+  import contrib_compat
 
   def layer(inputs, data_format):
     return contrib_compat.separable_conv2d(
@@ -66,7 +66,7 @@ def test_separable_conv2d_nchw_on_gpu_matches_nhwc_on_cpu(num_outputs):
 
 @pytest.mark.parametrize('is_training', [True, False])
 def test_fused_batch_norm_nchw_on_gpu_matches_nhwc_on_cpu(is_training):
-  import contrib_compat  # pylint: disable=g-import-not-at-top
+  import contrib_compat
 
   def layer(inputs, data_format):
     outputs = contrib_compat.batch_norm(
@@ -83,8 +83,8 @@ def test_fused_batch_norm_nchw_on_gpu_matches_nhwc_on_cpu(is_training):
 
 
 def test_float16_training_with_float32_masters_on_gpu():
-  import contrib_compat  # pylint: disable=g-import-not-at-top
-  from contrib_compat import mixed_precision  # pylint: disable=g-import-not-at-top
+  import contrib_compat
+  from contrib_compat import mixed_precision
   graph = tf.Graph()
   with graph.as_default(), tf.device('/gpu:0'):
     with tf.variable_scope(

@@ -150,5 +150,5 @@ def test_random_configurations_match_live_tf1(tmp_path):
 def _ours_or_error(case, checkpoint):
   try:
     return test_tf1_reference.ours(case, checkpoint)
-  except Exception as e:  # pylint: disable=broad-except
+  except Exception as e:
     return {'error': type(e).__name__, 'message': str(e)[:500]}

@@ -236,7 +236,7 @@ def test_ds_cnn_audio_front_end_matches_tf14(installed):
   tensorflow.contrib.framework.python.ops.audio_ops (and decode_wav from
   tf.contrib.ffmpeg or io_ops); the module now builds the same ops.
   """
-  from tensorflow.contrib.framework.python.ops import audio_ops  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib.framework.python.ops import audio_ops
   theirs = _graph_def(DS_CNN)
   by_name = {n.name: n for n in theirs.node}
 

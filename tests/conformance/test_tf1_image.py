@@ -48,11 +48,11 @@ def test_ties_go_as_tf1s_priority_queue_sent_them():
 
 
 def test_object_detection_api_import_path(installed):
-  from tensorflow.contrib.image.python.ops import image_ops  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib.image.python.ops import image_ops
   assert image_ops.bipartite_match is image.bipartite_match
   assert installed.image.rotate is image.rotate
   with pytest.raises(AttributeError, match='single_image_random_dot'):
-    installed.image.single_image_random_dot_stereograms  # pylint: disable=pointless-statement
+    installed.image.single_image_random_dot_stereograms
 
 
 def test_errors_name_the_argument():

@@ -25,8 +25,8 @@ import tensorflow.compat.v1 as tf
 
 tf_slim = pytest.importorskip('tf_slim')
 
-from contrib_compat import normalization  # pylint: disable=g-import-not-at-top
-from contrib_compat import separable  # pylint: disable=g-import-not-at-top
+from contrib_compat import normalization
+from contrib_compat import separable
 
 OURS = {
     'separable_conv2d': separable.separable_conv2d,
@@ -58,7 +58,7 @@ def _load_suite():
   # The wheel's module must still be tf-slim's: the proxies live on the copy.
   assert module.layers_lib is tf_slim.layers
   module.layers_lib = _Proxy(module.layers_lib, OURS)
-  module._layers = _Proxy(module._layers, OURS)  # pylint: disable=protected-access
+  module._layers = _Proxy(module._layers, OURS)
   module.test = _Proxy(module.test,
                        {'is_gpu_available': lambda *args, **kwargs: True})
   # NumPy 2 removed `np.product`, which a few of the tests still call.
@@ -133,7 +133,7 @@ def test_suite_is_the_one_the_issue_counts():
 
 def test_proxies_leave_tf_slim_alone():
   assert tf_slim.layers.batch_norm is not normalization.batch_norm
-  assert SUITE._layers.batch_norm is normalization.batch_norm  # pylint: disable=protected-access
+  assert SUITE._layers.batch_norm is normalization.batch_norm
   assert SUITE.layers_lib.separable_conv2d is separable.separable_conv2d
   assert SUITE.layers_lib.conv2d is tf_slim.layers.conv2d
 

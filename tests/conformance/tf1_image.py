@@ -146,7 +146,7 @@ def _main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
   parser.add_argument('--check', action='store_true')
   args = parser.parse_args()
-  from tensorflow.contrib import image  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib import image
   text = json.dumps({'tensorflow': tf.__version__,
                      'results': [run(c, image) for c in cases()]}) + '\n'
   if args.check:

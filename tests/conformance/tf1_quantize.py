@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tf1_reference  # pylint: disable=g-import-not-at-top,wrong-import-position
+import tf1_reference
 
 GOLDEN_PREFIX = 'tf1_quantize_'
 INPUT = 'input'
@@ -330,8 +330,8 @@ def golden_path(name):
 
 
 def tf1_modules():
-  from tensorflow.contrib import quantize  # pylint: disable=g-import-not-at-top
-  from tensorflow.contrib import slim  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib import quantize
+  from tensorflow.contrib import slim
   return slim, quantize
 
 

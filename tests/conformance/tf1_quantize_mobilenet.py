@@ -142,8 +142,8 @@ def train(graph, images, labels, loss, train_op, sess, first_step, steps):
 
 
 def _main():
-  from tensorflow.contrib import quantize  # pylint: disable=g-import-not-at-top
-  from tensorflow.contrib import slim  # pylint: disable=g-import-not-at-top
+  from tensorflow.contrib import quantize
+  from tensorflow.contrib import slim
   tf.disable_resource_variables()
   # TOCO runs as the venv's `toco_from_protos` script.
   os.environ['PATH'] = (os.path.dirname(sys.executable) + os.pathsep +

@@ -61,15 +61,15 @@ class Library(object):
 
 
 def tf1_library():
-  from tensorflow import contrib  # pylint: disable=g-import-not-at-top
+  from tensorflow import contrib
   return Library(contrib.layers.separable_conv2d, contrib.layers.batch_norm,
                  contrib.framework.arg_scope, contrib.layers.l2_regularizer,
                  contrib.layers.l1_regularizer)
 
 
 def our_library():
-  import contrib_compat  # pylint: disable=g-import-not-at-top
-  from contrib_compat import layers  # pylint: disable=g-import-not-at-top
+  import contrib_compat
+  from contrib_compat import layers
   return Library(contrib_compat.separable_conv2d, contrib_compat.batch_norm,
                  contrib_compat.arg_scope, layers.l2_regularizer,
                  layers.l1_regularizer)
@@ -304,7 +304,7 @@ def describe_or_error(case, lib, checkpoint=None, save=False):
   """`describe`, or {'error': exception type} if building raised."""
   try:
     return describe(case, lib, checkpoint, save)
-  except Exception as e:  # pylint: disable=broad-except
+  except Exception as e:
     return {'error': type(e).__name__, 'message': str(e)[:500]}
 
 

@@ -41,6 +41,7 @@ import tokenize
 from contrib_compat import cli
 from contrib_compat.migrate import cache as cache_module
 from contrib_compat.migrate import files
+from contrib_compat.migrate import results
 
 EXIT_CLEAN = 0
 EXIT_PENDING = 1
@@ -118,9 +119,7 @@ def _rewrite_file(path, data, rewrite, lookup):
   """Rewrites one file's bytes.
 
   Returns:
-    (new bytes, [(name, old text, new text)] to diff, rewrite.Result, cell
-    numbers of the notebook's Python cells or None for a .py file).
-
+    A results.FileRewrite.
 
   Raises:
     ValueError: a notebook that is not JSON / not UTF-8.
@@ -131,7 +130,7 @@ def _rewrite_file(path, data, rewrite, lookup):
     new = result.outputs[0]
     diffs = ([(path, _source_text(data), _source_text(new))]
              if new != data else [])
-    return new, diffs, result, None
+    return results.FileRewrite(new, diffs, result, None)
   bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b''
   notebook = files.Notebook(data[len(bom):].decode('utf-8'))
   try:
@@ -145,7 +144,8 @@ def _rewrite_file(path, data, rewrite, lookup):
   # take the dry run's output as they take a .py file's.
   diffs = ([(path, data.decode('utf-8'), new.decode('utf-8'))]
            if new != data else [])
-  return new, diffs, result, [n for n, _ in notebook.cells]
+  return results.FileRewrite(new, diffs, result,
+                             [n for n, _ in notebook.cells])
 
 
 def migrate(paths, write=False, strict=False, stdout=None, stderr=None,
@@ -211,7 +211,6 @@ def _outcomes(paths, jobs, cache, answers, learned):
   installed packages answered the rewriter that `answers` lacked is added to
   `learned`.
   """
-  from contrib_compat.migrate import rewrite
   if cache is None:
     yield from _rewrite_all(paths, jobs, answers, learned)
     return
@@ -225,9 +224,10 @@ def _outcomes(paths, jobs, cache, answers, learned):
     hit = cache.get(path, data)
     if hit is not None:
       counts, notes, cells = hit
-      result = rewrite.Result(outputs=None, counts=counts,
-                              notes=[rewrite.Note(*note) for note in notes])
-      known[path] = (path, data, True, (data, [], result, cells))
+      result = results.Result(outputs=None, counts=counts,
+                              notes=[results.Note(*note) for note in notes])
+      known[path] = results.FileOutcome(
+          path, data, results.FileRewrite(data, [], result, cells))
   rewritten = iter(_rewrite_all([p for p in paths if p not in known], jobs,
                                 answers, learned))
   for path in paths:
@@ -235,12 +235,11 @@ def _outcomes(paths, jobs, cache, answers, learned):
       yield known.pop(path)
       continue
     outcome = next(rewritten)
-    _, data, ok, detail = outcome
-    if ok and detail[0] == data:
-      result = detail[2]
-      cache.put(path, data, result.counts,
-                [dataclasses.astuple(note) for note in result.notes],
-                detail[3])
+    if outcome.unchanged:
+      done = outcome.rewrite
+      cache.put(path, outcome.data, done.result.counts,
+                [dataclasses.astuple(note) for note in done.result.notes],
+                done.cells)
     yield outcome
 
 
@@ -310,36 +309,39 @@ def _rewrite_path(path, lookup):
   """Reads and rewrites one file; never raises for the file.
 
   Returns:
-    (path, bytes read, ok, detail): with ok, detail is what _rewrite_file
-    returns; else it is a list of (where, message) errors.
+    A results.FileOutcome.
   """
   from contrib_compat.migrate import rewrite
+
+  def failed(data, where, message):
+    return results.FileOutcome(path, data, errors=[(where, message)])
+
   try:
     with open(path, 'rb') as f:
       data = f.read()
   except OSError as e:
-    return path, None, False, [(path, 'cannot read: %s' % (e.strerror or e))]
+    return failed(None, path, 'cannot read: %s' % (e.strerror or e))
   try:
-    return path, data, True, _rewrite_file(path, data, rewrite, lookup)
+    return results.FileOutcome(path, data,
+                               _rewrite_file(path, data, rewrite, lookup))
   except rewrite.SourceError as e:
-    return path, data, False, [(getattr(e, 'where', path),
-                                'does not parse, left untouched: %s' % e)]
+    return failed(data, getattr(e, 'where', path),
+                  'does not parse, left untouched: %s' % e)
   except (ValueError, UnicodeDecodeError) as e:
-    return path, data, False, [(path, 'not a readable notebook, left '
-                                'untouched: %s' % e)]
+    return failed(data, path, 'not a readable notebook, left untouched: %s'
+                  % e)
   except Exception as e:
     # A bug of ours must cost this file its rewrite, never its content.
-    return path, data, False, [(path, 'internal error, left untouched: %r'
-                                % e)]
+    return failed(data, path, 'internal error, left untouched: %r' % e)
 
 
 def _apply(outcome, write, summary, stdout, progress):
   """Records one file's rewrite into `summary`; writes or prints its diff."""
-  path, data, ok, detail = outcome
-  if not ok:
-    summary.errors.extend(detail)
+  path, data, done = outcome.path, outcome.data, outcome.rewrite
+  if done is None:
+    summary.errors.extend(outcome.errors)
     return
-  new, diffs, result, cells = detail
+  new, diffs, result, cells = done.new, done.diffs, done.result, done.cells
   for note in result.notes:
     where = ('%s:%d' % (path, note.line) if cells is None else
              '%s:%d (cell %d)' % (path, note.line, cells[note.module]))

@@ -2,10 +2,12 @@
 
 `rewrite.rewrite_sources` returns a `Result`; the notes in it (and in the
 cache, cache.py) are `Note`s; a module that does not parse raises
-`SourceError`.
+`SourceError`. The command line (migrate/__init__.py) turns each file into
+a `FileOutcome`: its `FileRewrite`, or the errors that left it untouched.
 """
 import collections
 import dataclasses
+from typing import List, Optional, Sequence, Tuple
 
 
 class SourceError(Exception):
@@ -25,9 +27,33 @@ class Note:
   advice: str
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Result:
-  """What `rewrite_sources` did to one file."""
-  outputs: list
+  """What `rewrite_sources` did to one file: `outputs` one per module
+  (None when it came from the cache), `counts` rewrites by kind, `notes`."""
+  outputs: Optional[list]
   counts: collections.Counter
-  notes: list
+  notes: List[Note]
+
+
+@dataclasses.dataclass(frozen=True)
+class FileRewrite:
+  """One file rewritten (maybe to the same bytes)."""
+  new: bytes
+  diffs: Sequence[Tuple[str, str, str]]  # (name, old text, new text)
+  result: Result
+  cells: Optional[Sequence[int]]  # a notebook's code cell numbers
+
+
+@dataclasses.dataclass(frozen=True)
+class FileOutcome:
+  """What happened to one file: `rewrite`, or `errors` [(where, message)]
+  that left it untouched. `data` is the bytes read (None if unreadable)."""
+  path: str
+  data: Optional[bytes]
+  rewrite: Optional[FileRewrite] = None
+  errors: Sequence[Tuple[str, str]] = ()
+
+  @property
+  def unchanged(self):
+    return self.rewrite is not None and self.rewrite.new == self.data

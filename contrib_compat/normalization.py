@@ -21,13 +21,23 @@ by `model_variable` so arg_scopes on it apply.
 import dataclasses
 from typing import Any, Callable, Optional
 
-import numpy as np
-import tensorflow as tf2
 import tensorflow.compat.v1 as tf
 
 from contrib_compat import argscope
 from contrib_compat import moving_averages
 from contrib_compat import variables
+from contrib_compat.batch_norm_ops import constant_value
+from contrib_compat.batch_norm_ops import fused_batch_norm
+from contrib_compat.batch_norm_ops import keras_assign
+from contrib_compat.batch_norm_ops import keras_moving_average
+from contrib_compat.batch_norm_ops import layer_weight
+from contrib_compat.batch_norm_ops import moving_stats
+from contrib_compat.batch_norm_ops import ones_like
+from contrib_compat.batch_norm_ops import params_shape
+from contrib_compat.batch_norm_ops import scale_offset
+from contrib_compat.batch_norm_ops import smart_cond
+from contrib_compat.batch_norm_ops import update_op
+from contrib_compat.batch_norm_ops import weighted_moments
 
 _NHWC = 'NHWC'
 _NCHW = 'NCHW'
@@ -65,214 +75,6 @@ class _Params:
   beta: Any
   gamma: Any
   stats: dict
-
-
-def _constant_value(pred):
-  """`is_training` as a Python bool, or None when only known at run time."""
-  if isinstance(pred, tf2.Variable):
-    return None
-  if tf.is_tensor(pred):
-    if pred.dtype.base_dtype != tf.bool:
-      raise TypeError('batch_norm: `is_training` must be a boolean tensor, got '
-                      'dtype %s' % pred.dtype.name)
-    value = tf.get_static_value(pred)
-    return None if value is None else bool(value)
-  if isinstance(pred, (bool, np.bool_)) or (
-      isinstance(pred, int) and pred in (0, 1)):
-    return bool(pred)
-  raise TypeError('batch_norm: `is_training` must be a Python bool or a '
-                  'boolean tensor, got %r' % (pred,))
-
-
-def _smart_cond(pred, true_fn, false_fn, name=None):
-  """Calls one branch when `pred` is static, else builds a tf.cond."""
-  value = _constant_value(pred)
-  if value is not None:
-    return true_fn() if value else false_fn()
-  return tf.cond(pred, true_fn, false_fn, name=name)
-
-
-# TF 1.x's tf.nn.fused_batch_norm raised epsilon to cuDNN's minimum on every
-# device; TF 2's does not, so a TF1 graph had 1.001e-05 where the user gave
-# 1e-05 (or less), and its checkpoints were trained with that.
-_FUSED_MIN_EPSILON = 1.001e-5
-
-
-def _fused_batch_norm(inputs, gamma, beta, epsilon, data_format, mean=None,
-                      variance=None):
-  """tf.nn.fused_batch_norm as TF 1.x built it; inference when given moments."""
-  epsilon = max(epsilon, _FUSED_MIN_EPSILON)
-  if mean is None:
-    return tf.nn.fused_batch_norm(inputs, gamma, beta, epsilon=epsilon,
-                                  data_format=data_format)
-  return tf.nn.fused_batch_norm(inputs, gamma, beta, mean=mean,
-                                variance=variance, epsilon=epsilon,
-                                is_training=False, data_format=data_format)
-
-
-def _ones_like(tensor):
-  """TF1's `ones_like`: a `Shape` constant (or op) filled with ones.
-
-  TF 2's builds `ones_like/Shape/shape_as_tensor` where TF1 had
-  `ones_like/Shape`.
-  """
-  with tf.name_scope(None, 'ones_like', [tensor]) as scope:
-    if tensor.shape.is_fully_defined():
-      shape = tf.constant(tensor.shape.as_list(), tf.int32, name='Shape')
-    else:
-      shape = tf.shape(tensor, name='Shape')
-    ones = tf.fill(shape, tf.constant(1, tensor.dtype.base_dtype), name=scope)
-  ones.set_shape(tensor.shape)
-  return ones
-
-
-def _weighted_moments(x, axes, frequency_weights, keepdims):
-  """Weighted mean and variance, node for node as TF 1.15's nn built them.
-
-  TF 2 divides with `div_no_nan`; TF 1.15 multiplied by the reciprocal of the
-  summed weights (`inv_weight_sum`), which is what TF1 checkpoints saw.
-  """
-  with tf.name_scope(None, 'weighted_moments', [x, frequency_weights, axes]):
-    x = tf.convert_to_tensor(x, name='x')
-    frequency_weights = tf.convert_to_tensor(frequency_weights,
-                                             name='frequency_weights')
-    half = x.dtype == tf.float16
-    if half:
-      x = tf.cast(x, tf.float32)
-    if frequency_weights.dtype != x.dtype:
-      frequency_weights = tf.cast(frequency_weights, x.dtype)
-    weighted_sum = tf.reduce_sum(frequency_weights * x, axes, keepdims=True,
-                                 name='weighted_input_sum')
-    total_weight = tf.reduce_sum(frequency_weights + tf.zeros_like(x), axes,
-                                 keepdims=True, name='sum_of_weights')
-    inverse = tf.reciprocal(total_weight, name='inv_weight_sum')
-    mean = tf.multiply(weighted_sum, inverse)
-    distsq = tf.reduce_sum(
-        frequency_weights * tf.squared_difference(x, mean), axes,
-        keepdims=True, name='weighted_distsq')
-    variance = tf.multiply(distsq, inverse)
-    if not keepdims:
-      mean = tf.squeeze(mean, axis=axes)
-      variance = tf.squeeze(variance, axis=axes)
-    if half:
-      mean = tf.cast(mean, tf.float16)
-      variance = tf.cast(variance, tf.float16)
-  return mean, variance
-
-
-def _update_op(update):
-  """The op of an update; None when executing eagerly (it has already run)."""
-  return None if tf.executing_eagerly() else update.op
-
-
-def _keras_moving_average(variable, value, momentum):
-  """The layer's update: variable -= (variable - value) * (1 - momentum)."""
-  with tf.name_scope(None, 'AssignMovingAvg', []) as scope:
-    with moving_averages.colocate(variable):
-      decay = tf.convert_to_tensor(1.0 - momentum, name='decay')
-      if decay.dtype != variable.dtype.base_dtype:
-        decay = tf.cast(decay, variable.dtype.base_dtype)
-      delta = (variable - tf.cast(value, variable.dtype.base_dtype)) * decay
-      return tf.assign_sub(variable, delta, name=scope)
-
-
-def _keras_assign(variable, value):
-  with tf.name_scope(None, 'AssignNewValue', []) as scope:
-    with moving_averages.colocate(variable):
-      return tf.assign(variable, value, name=scope)
-
-
-def _params_shape(inputs, data_format):
-  """(rank, channel axis, channels); errors name `inputs`."""
-  shape = inputs.shape
-  if shape.rank is None:
-    raise ValueError('batch_norm: `inputs` %s has undefined rank; a known rank '
-                     'is needed' % inputs.name)
-  axis = 1 if data_format == _NCHW else shape.rank - 1
-  channels = shape.dims[axis] if shape.rank > axis >= 0 else None
-  channels = channels if channels is None or isinstance(channels, int) else (
-      channels.value)
-  if channels is None:
-    raise ValueError(
-        'batch_norm: `inputs` %s has undefined `C` (channels) dimension '
-        '(data_format=%s, shape %s); it must be known' % (inputs.name,
-                                                           data_format, shape))
-  return shape.rank, axis, channels
-
-
-def _layer_weight(name, **kwargs):
-  """A variable as TF1's Keras layer made it: through `get_variable`.
-
-  The layer path's variable scope carries the layer getter, which calls
-  `model_variable` once, as TF1's did; the other paths call `model_variable`
-  themselves (and the legacy path, as in TF1, then passes the getter too).
-  """
-  return tf.get_variable(name, **kwargs)
-
-
-def _moving_stats(initializers, shape, dtype, collections, renorm=False,
-                  create=variables.model_variable, **kwargs):
-  """moving_mean and moving_variance (and renorm's), never partitioned."""
-  with tf.variable_scope(tf.get_variable_scope()) as local_scope:
-    local_scope.set_partitioner(None)
-    mean_init = initializers.get('moving_mean', tf.zeros_initializer())
-    var_init = initializers.get('moving_variance', tf.ones_initializer())
-    made = {}
-    for name, init in (('moving_mean', mean_init),
-                       ('moving_variance', var_init)):
-      made[name] = create(
-          name, shape=shape, dtype=dtype, initializer=init, trainable=False,
-          collections=variables.get_variable_collections(collections, name)
-          if collections is not False else None, **kwargs)
-    if renorm:
-      def stddev_init(*args, **init_kwargs):
-        return tf.sqrt(var_init(*args, **init_kwargs))
-      # TF1's layer made each with the default strategy's
-      # colocate_vars_with: next to the variable it tracks.
-      for name, init, beside in (('moving_stddev', stddev_init,
-                                  'moving_variance'),
-                                 ('renorm_mean', mean_init, 'moving_mean'),
-                                 ('renorm_stddev', stddev_init,
-                                  'moving_stddev')):
-        # The strategy's own colocation: plain colocate_with under the
-        # default one, as TF1's layer did, and what a strategy's
-        # distributed variables allow under another.
-        with tf2.distribute.get_strategy().extended.colocate_vars_with(
-            made[beside]):
-          made[name] = create(
-              name, shape=shape, dtype=dtype, initializer=init,
-              trainable=False, **kwargs)
-  return made
-
-
-def _scale_offset(config, shape, dtype, collections, gamma_first,
-                  create=variables.model_variable, stand_ins=False,
-                  regularized=True):
-  """beta and gamma, in the creating path's order.
-
-  Where disabled: None, or with `stand_ins` (the fused kernels need both) a
-  constant 0 / 1 made in the variable's turn, as TF1 made it. The legacy
-  path ignored `param_regularizers` in TF1 (`regularized=False`).
-  """
-  made = {}
-  order = ('gamma', 'beta') if gamma_first else ('beta', 'gamma')
-  regularizers = config.regularizers if regularized else {}
-  for name in order:
-    if not (config.center if name == 'beta' else config.scale):
-      made[name] = tf.constant(0.0 if name == 'beta' else 1.0, dtype=dtype,
-                               shape=shape) if stand_ins else None
-      continue
-    default = tf.zeros_initializer() if name == 'beta' else (
-        tf.ones_initializer())
-    # The layer path's losses are its Keras layer's; the others, get_variable's.
-    made[name] = variables.regularized_variable(
-        create, name, regularizers.get(name),
-        keras_name=name if create is _layer_weight else None, shape=shape,
-        dtype=dtype, initializer=config.initializers.get(name, default),
-        trainable=config.trainable,
-        collections=variables.get_variable_collections(collections, name)
-        if collections is not False else None)
-  return made['beta'], made['gamma']
 
 
 @argscope.add_arg_scope
@@ -378,7 +180,7 @@ def batch_norm(inputs,  # noqa: PLR0913 (TF1's signature)
   if not inputs.dtype.base_dtype.is_floating:
     raise TypeError('batch_norm: `inputs` must be floating point, got %s'
                     % inputs.dtype.name)
-  _constant_value(is_training)  # Rejects bad values before building anything.
+  constant_value(is_training)  # Rejects bad values before building anything.
   param_initializers = param_initializers or {}
   param_regularizers = param_regularizers or {}
   rank = inputs.shape.rank
@@ -427,37 +229,37 @@ def _slim_fused(inputs, config):
   original_shape = inputs.shape
   original_inputs = inputs
   if original_shape.rank == 2:
-    channels = _params_shape(inputs, _NHWC)[2]
+    channels = params_shape(inputs, _NHWC)[2]
     inputs = tf.reshape(inputs, [-1, channels, 1, 1] if data_format == _NCHW
                         else [-1, 1, 1, channels])
-  _, _, channels = _params_shape(inputs, data_format)
+  _, _, channels = params_shape(inputs, data_format)
   # float32 parameters whatever the input type: fp16 would lose precision.
-  beta, gamma = _scale_offset(config, [channels], tf.float32,
+  beta, gamma = scale_offset(config, [channels], tf.float32,
                               config.collections, gamma_first=False,
                               stand_ins=True)
-  stats = _moving_stats(config.initializers, [channels], tf.float32,
+  stats = moving_stats(config.initializers, [channels], tf.float32,
                         config.collections)
   moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
 
-  outputs, mean, variance = _smart_cond(
+  outputs, mean, variance = smart_cond(
       is_training,
-      lambda: _fused_batch_norm(inputs, gamma, beta, epsilon, data_format),
-      lambda: _fused_batch_norm(inputs, gamma, beta, epsilon, data_format,
+      lambda: fused_batch_norm(inputs, gamma, beta, epsilon, data_format),
+      lambda: fused_batch_norm(inputs, gamma, beta, epsilon, data_format,
                                 moving_mean, moving_variance))
 
   def updates():
     return _moving_updates(stats, mean, variance, config)
 
   updates_collections = config.updates_collections
-  training_value = _constant_value(is_training)
+  training_value = constant_value(is_training)
   if training_value is None or training_value:
     if updates_collections is None:
       def forced():
         with tf.control_dependencies(updates()):
           return tf.identity(outputs)
-      outputs = _smart_cond(is_training, forced, lambda: outputs)
+      outputs = smart_cond(is_training, forced, lambda: outputs)
     else:
-      update_mean, update_variance = _smart_cond(
+      update_mean, update_variance = smart_cond(
           is_training, updates, lambda: (moving_mean, moving_variance))
       tf.add_to_collections(updates_collections, update_mean)
       tf.add_to_collections(updates_collections, update_variance)
@@ -480,7 +282,7 @@ def _moving_updates(stats, mean, variance, config):
 
 def _layer(inputs, config):
   """The path TF1 delegated to the Keras BatchNormalization layer."""
-  rank, axis, channels = _params_shape(inputs, config.data_format)
+  rank, axis, channels = params_shape(inputs, config.data_format)
   dtype = inputs.dtype.base_dtype
   param_dtype = tf.float32 if dtype in (tf.float16, tf.bfloat16) else dtype
   # TF 1.15's layer fused rank 4 only (TF 2's Keras added rank 5).
@@ -489,12 +291,12 @@ def _layer(inputs, config):
   # The layer was built with collections=None and filed its variables
   # afterwards (reused ones too); `False` tells the helpers to skip them.
   # Its build() made the fused kernel's stand-ins for absent gamma / beta.
-  beta, gamma = _scale_offset(config, [channels], param_dtype, False,
-                              gamma_first=True, create=_layer_weight,
+  beta, gamma = scale_offset(config, [channels], param_dtype, False,
+                              gamma_first=True, create=layer_weight,
                               stand_ins=fused_kernel)
-  stats = _moving_stats(
+  stats = moving_stats(
       config.initializers, [channels], param_dtype, False,
-      renorm=config.renorm, create=_layer_weight,
+      renorm=config.renorm, create=layer_weight,
       synchronization=tf.VariableSynchronization.ON_READ,
       aggregation=tf.VariableAggregation.MEAN)
   params = _Params(beta=beta, gamma=gamma, stats=stats)
@@ -525,7 +327,7 @@ def _layer_fused(inputs, params, config):
   """The Keras layer's fused kernel, node for node as TF 1.15 built it.
 
   Constants in TF1's creation order: the stand-ins for absent gamma / beta
-  (made with the variables, by `_scale_offset`), then (training) the empty
+  (made with the variables, by `scale_offset`), then (training) the empty
   mean and variance `tf.nn.fused_batch_norm` makes when given none, then the
   momentum -- `BatchNorm/Const`, `Const_1`, ... in real TF1 graphs. TF 2's
   Keras instead fed the moving statistics to the kernel in training; that
@@ -538,25 +340,25 @@ def _layer_fused(inputs, params, config):
   moving_variance = params.stats['moving_variance']
 
   def training():
-    return _fused_batch_norm(inputs, gamma, beta, epsilon, data_format)
+    return fused_batch_norm(inputs, gamma, beta, epsilon, data_format)
 
   def inference():
-    return _fused_batch_norm(inputs, gamma, beta, epsilon, data_format,
+    return fused_batch_norm(inputs, gamma, beta, epsilon, data_format,
                              moving_mean, moving_variance)
 
-  outputs, mean, variance = _smart_cond(is_training, training, inference)
-  training_value = _constant_value(is_training)
+  outputs, mean, variance = smart_cond(is_training, training, inference)
+  training_value = constant_value(is_training)
   if training_value is None:
     # Inference runs the same updates with momentum 1: no change.
-    momentum = _smart_cond(is_training, lambda: decay, lambda: 1.0)
+    momentum = smart_cond(is_training, lambda: decay, lambda: 1.0)
   else:
     # Made in inference too, unused: TF1 left it in every fused layer.
     momentum = tf.convert_to_tensor(decay)
   update_ops = []
   if training_value is None or training_value:
     update_ops = [
-        _update_op(_keras_moving_average(moving_mean, mean, momentum)),
-        _update_op(_keras_moving_average(moving_variance, variance,
+        update_op(keras_moving_average(moving_mean, mean, momentum)),
+        update_op(keras_moving_average(moving_variance, variance,
                                          momentum))]
   return outputs, update_ops
 
@@ -592,23 +394,23 @@ def _layer_unfused(inputs, params, config, axis, channels, param_dtype):
 
   scale, offset = broadcast(params.gamma), broadcast(params.beta)
   moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
-  training_value = _constant_value(is_training)
+  training_value = constant_value(is_training)
   update_ops = []
   if training_value is False:
     mean, variance = moving_mean, moving_variance
   else:
     if adjustment:
       adj_scale, adj_bias = adjustment(tf.shape(inputs))
-      adj_scale = _smart_cond(is_training, lambda: adj_scale,
-                              lambda: _ones_like(adj_scale))
-      adj_bias = _smart_cond(is_training, lambda: adj_bias,
+      adj_scale = smart_cond(is_training, lambda: adj_scale,
+                              lambda: ones_like(adj_scale))
+      adj_bias = smart_cond(is_training, lambda: adj_bias,
                              lambda: tf.zeros_like(adj_bias))
       scale, offset = compose(adj_scale, adj_bias, scale, offset)
     batch_mean, batch_variance = tf.nn.moments(
         tf.cast(inputs, param_dtype), reduction_axes, keepdims=False)
-    mean = _smart_cond(is_training, lambda: batch_mean,
+    mean = smart_cond(is_training, lambda: batch_mean,
                        lambda: tf.convert_to_tensor(moving_mean))
-    variance = _smart_cond(is_training, lambda: batch_variance,
+    variance = smart_cond(is_training, lambda: batch_variance,
                            lambda: tf.convert_to_tensor(moving_variance))
     new_mean, new_variance = mean, variance
     if renorm:
@@ -620,20 +422,20 @@ def _layer_unfused(inputs, params, config, axis, channels, param_dtype):
 
     def variance_update():
       if not renorm:
-        return _keras_moving_average(moving_variance, new_variance, decay)
+        return keras_moving_average(moving_variance, new_variance, decay)
       # Renorm tracks the stddev (epsilon included) and derives the variance.
-      moving_stddev = _keras_moving_average(
+      moving_stddev = keras_moving_average(
           stats['moving_stddev'], tf.sqrt(new_variance + epsilon), decay)
-      return _keras_assign(
+      return keras_assign(
           moving_variance,
           tf.nn.relu(moving_stddev * moving_stddev - epsilon))
 
     update_ops = [
-        _update_op(_smart_cond(
+        update_op(smart_cond(
             is_training,
-            lambda: _keras_moving_average(moving_mean, new_mean, decay),
+            lambda: keras_moving_average(moving_mean, new_mean, decay),
             lambda: moving_mean)),
-        _update_op(_smart_cond(is_training, variance_update,
+        update_op(smart_cond(is_training, variance_update,
                                lambda: moving_variance))]
 
   mean = tf.cast(mean, inputs.dtype)
@@ -673,13 +475,13 @@ def _renorm_correction(stats, mean, variance, config):
   if dmax is not None:
     d = tf.maximum(d, -dmax)
     d = tf.minimum(d, dmax)
-  r = _smart_cond(is_training, lambda: r, lambda: _ones_like(r))
-  d = _smart_cond(is_training, lambda: d, lambda: tf.zeros_like(d))
+  r = smart_cond(is_training, lambda: r, lambda: ones_like(r))
+  d = smart_cond(is_training, lambda: d, lambda: tf.zeros_like(d))
 
   def update(var, value):
     value = tf.identity(value)
-    return _smart_cond(
-        is_training, lambda: _keras_moving_average(var, value, renorm_decay),
+    return smart_cond(
+        is_training, lambda: keras_moving_average(var, value, renorm_decay),
         lambda: tf.identity(var))
 
   new_mean = update(stats['renorm_mean'], mean)
@@ -692,7 +494,7 @@ def _legacy(inputs, config):
   """tf.contrib's own unfused path: batch_weights / custom update handling."""
   data_format, batch_weights = config.data_format, config.batch_weights
   is_training = config.is_training
-  rank, _, channels = _params_shape(inputs, data_format)
+  rank, _, channels = params_shape(inputs, data_format)
   dtype = inputs.dtype.base_dtype
   if batch_weights is not None:
     batch_weights = tf.convert_to_tensor(batch_weights)
@@ -705,19 +507,19 @@ def _legacy(inputs, config):
   else:
     moments_axes = list(range(rank - 1))
     params_broadcast = None
-  beta, gamma = _scale_offset(config, [channels], dtype, config.collections,
+  beta, gamma = scale_offset(config, [channels], dtype, config.collections,
                               gamma_first=False, regularized=False)
-  stats = _moving_stats(config.initializers, [channels], dtype,
+  stats = moving_stats(config.initializers, [channels], dtype,
                         config.collections)
   moving_mean, moving_variance = stats['moving_mean'], stats['moving_variance']
 
-  training_value = _constant_value(is_training)
+  training_value = constant_value(is_training)
   if training_value is None or training_value:
     keep = data_format == _NCHW
     if batch_weights is None:
       mean, variance = tf.nn.moments(inputs, moments_axes, keepdims=keep)
     else:
-      mean, variance = _weighted_moments(inputs, moments_axes, batch_weights,
+      mean, variance = weighted_moments(inputs, moments_axes, batch_weights,
                                          keepdims=keep)
     if keep:
       mean = tf.reshape(mean, [-1])
@@ -732,14 +534,14 @@ def _legacy(inputs, config):
       def forced():
         with tf.control_dependencies(updates()):
           return tf.identity(mean), tf.identity(variance)
-      mean, variance = _smart_cond(is_training, forced, moving_vars_fn)
+      mean, variance = smart_cond(is_training, forced, moving_vars_fn)
     else:
-      update_mean, update_variance = _smart_cond(is_training, updates,
+      update_mean, update_variance = smart_cond(is_training, updates,
                                                  moving_vars_fn)
       tf.add_to_collections(updates_collections, update_mean)
       tf.add_to_collections(updates_collections, update_variance)
       batch = (mean, variance)
-      mean, variance = _smart_cond(is_training, lambda: batch, moving_vars_fn)
+      mean, variance = smart_cond(is_training, lambda: batch, moving_vars_fn)
   else:
     mean, variance = moving_mean, moving_variance
   if params_broadcast is not None:

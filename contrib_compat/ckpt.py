@@ -40,6 +40,7 @@ import threading
 import numpy as np
 
 from contrib_compat import cli
+from contrib_compat import names
 
 
 # Shards of the converted checkpoint are written this many bytes at a time, so
@@ -295,7 +296,7 @@ def model_variables(spec, input_shape, input_dtype='float32'):
         found[whole.full_name] = (list(whole.full_shape),
                                   v.dtype.base_dtype.name)
       else:
-        found[v.name[:-2] if v.name.endswith(':0') else v.name] = (
+        found[names.op_name(v.name)] = (
             v.shape.as_list(), v.dtype.base_dtype.name)
   return found
 

@@ -13,6 +13,8 @@ This is the only module of the package that imports Keras, and only when
 """
 import numpy as np
 
+from contrib_compat import names
+
 _LAYER_KEYS = ('scope', 'stride', 'padding', 'rate', 'activation',
                'batch_norm_epsilon')
 _BN_PARAMS = ('gamma', 'beta', 'moving_mean', 'moving_variance')
@@ -24,7 +26,7 @@ def _weights_dict(source):
     return {name: var.numpy() for name, var in
             source.variables_by_name().items()}
   if hasattr(source, 'items'):
-    return {(k[:-2] if k.endswith(':0') else k): np.asarray(v)
+    return {names.op_name(k): np.asarray(v)
             for k, v in source.items()}
   raise TypeError('to_keras: `source` must be a Tf1Module or a dict from TF1 '
                   'variable names to values, got %r' % (source,))

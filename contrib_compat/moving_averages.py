@@ -11,6 +11,8 @@ import contextlib
 import tensorflow as tf2
 import tensorflow.compat.v1 as tf
 
+from contrib_compat import names
+
 
 def colocate(var):
   """Where TF1 put an update: with its variable (nothing when eager)."""
@@ -60,7 +62,7 @@ def assign_moving_average(variable, value, decay, zero_debias=True, name=None):
 
 def _zero_debias(unbiased_var, value, decay):
   """The zero-debiased update of `unbiased_var` (see assign_moving_average)."""
-  var_name = unbiased_var.name[:-len(':0')]
+  var_name = names.op_name(unbiased_var.name)
   with tf.variable_scope(var_name, values=[unbiased_var, value, decay]):
     scope = tf.get_variable_scope()
 

@@ -25,6 +25,8 @@ import numpy as np
 import tensorflow as tf2
 import tensorflow.compat.v1 as tf
 
+from contrib_compat import names
+
 _GLOBAL = tf.GraphKeys.GLOBAL_VARIABLES
 _TRAINABLE = tf.GraphKeys.TRAINABLE_VARIABLES
 
@@ -40,8 +42,7 @@ CheckpointReport.__doc__ = """What `load_tf1_checkpoint` found.
 
 
 def _tf1_name(variable):
-  name = variable.name
-  return name[:-2] if name.endswith(':0') else name
+  return names.op_name(variable.name)
 
 
 def _is_tensor(value):

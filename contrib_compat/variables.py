@@ -13,6 +13,7 @@ import tensorflow as tf2
 import tensorflow.compat.v1 as tf
 
 from contrib_compat import argscope
+from contrib_compat import names
 
 _GLOBAL = tf.GraphKeys.GLOBAL_VARIABLES
 _MODEL = tf.GraphKeys.MODEL_VARIABLES
@@ -197,8 +198,8 @@ def regularized_variable(create, name, regularizer, keras_name=None,
         tf.add_to_collection(key, loss)
     return var
   for part in created:
-    # The variable's name without ':0' (`.op` is undefined in eager).
-    name_of_part = part.name.rsplit(':', 1)[0]
+    # Not `.op.name`: `.op` is undefined in eager.
+    name_of_part = names.op_name(part.name)
     with _colocated(part), tf.name_scope(name_of_part + '/Regularizer/'):
       loss = regularizer(part)
     if loss is not None:

@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 import tensorflow.compat.v1 as tf1
 
+from benchmarks import readme
 import contrib_compat
 from contrib_compat import moved
 from contrib_compat import replacements
@@ -279,6 +280,5 @@ def test_every_message_names_something_that_exists():
 def test_doc_table_is_generated_from_the_table(doc):
   # Regenerate with tools/moved_table.
   text = (REPO / doc).read_text()
-  block = re.search(r'<!-- moved-table:start[^\n]*-->\n(.*?)'
-                    r'<!-- moved-table:end -->', text, re.S)
-  assert block.group(1) == moved.markdown_table()
+  assert readme.replace_between_markers(
+      text, 'moved-table', moved.markdown_table()) == text

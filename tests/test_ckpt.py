@@ -13,6 +13,7 @@ import tensorflow.compat.v1 as tf
 
 import contrib_compat as cc
 from contrib_compat import ckpt
+from contrib_compat import ckpt_io
 from tests.conftest import REPO
 
 FIXTURE_DEPTHWISE = 'depthwise'
@@ -439,7 +440,7 @@ def test_write_converted_shards_hold_shard_bytes_or_one_tensor(
   sizes = sorted(v.nbytes for v in values.values())
   shard_bytes = sizes[-1] // 2  # the largest tensor cannot share a shard
   calls = []
-  raw_ops = ckpt._tf().raw_ops
+  raw_ops = ckpt_io.tensorflow().raw_ops
   real = raw_ops.SaveV2
 
   def recording(**kwargs):
@@ -546,7 +547,7 @@ def test_unwritable_out_is_one_line_and_exit_2(small_ckpt, tmp_path, capsys,
   # A read-only directory, as a non-root user meets it (root writes anyway).
   def refuse(*args, **kwargs):
     raise PermissionError(13, 'Permission denied')
-  monkeypatch.setattr(ckpt.tempfile, 'mkdtemp', refuse)
+  monkeypatch.setattr(ckpt_io.tempfile, 'mkdtemp', refuse)
   status, _ = run('convert', prefix, tmp_path / 'locked' / 'model.ckpt')
   assert status == 2
   err = capsys.readouterr().err
@@ -588,11 +589,12 @@ def test_v1_format_checkpoints_are_read_and_converted(tmp_path):
 _SIGTERM_MIDWAY = '''
 import os, signal, sys
 from contrib_compat import ckpt
-real_verify = ckpt._verify
+from contrib_compat import ckpt_io
+real_verify = ckpt_io._verify
 def verify_then_get_killed(*args):
   real_verify(*args)
   os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` would, mid-convert
-ckpt._verify = verify_then_get_killed
+ckpt_io._verify = verify_then_get_killed
 sys.exit(ckpt.main(sys.argv[1:]))
 '''
 

@@ -29,11 +29,11 @@ import time
 
 import numpy as np
 
-from contrib_compat import ckpt as ckpt_tool
+from contrib_compat import ckpt_io
 
 MB = 1 << 20
 # convert's intermediate shard size, for the report.
-SHARD_MB = ckpt_tool._SHARD_BYTES // MB
+SHARD_MB = ckpt_io._SHARD_BYTES // MB
 # Bytes of tensors per SaveV2 call while generating: bounds this process.
 _WRITE_BATCH = 256 * MB
 _CHILD = r'''

@@ -22,7 +22,7 @@ moved some of those names away: on TF 2.21 `optimize_loss`,
 `smart_cond` on a tensor, the streaming metrics and more fail with
 AttributeError. Where a tf_slim module holds such a module, the repair binds
 in its place a view of it that adds the public object with the same
-behaviour (MOVED_INTERNALS); where the installed TensorFlow still has the
+behaviour (`moved_internals()`); where the installed TensorFlow still has the
 name, nothing is bound. Undo restores the very objects that were there.
 """
 import importlib

@@ -123,7 +123,7 @@ def _rewrite_file(path, data, rewrite, lookup):
 
   Raises:
     ValueError: a notebook that is not JSON / not UTF-8.
-    rewrite.SourceError: the file (or a notebook cell) does not parse.
+    results.SourceError: the file (or a notebook cell) does not parse.
   """
   if not path.endswith('.ipynb'):
     result = rewrite.rewrite_sources([data], lookup)
@@ -136,7 +136,7 @@ def _rewrite_file(path, data, rewrite, lookup):
   try:
     result = rewrite.rewrite_sources([source for _, source in notebook.cells],
                                      lookup)
-  except rewrite.SourceError as e:
+  except results.SourceError as e:
     e.where = '%s (cell %d)' % (path, notebook.cells[e.module][0])
     raise
   new = bom + notebook.replaced(result.outputs).encode('utf-8')
@@ -324,7 +324,7 @@ def _rewrite_path(path, lookup):
   try:
     return results.FileOutcome(path, data,
                                _rewrite_file(path, data, rewrite, lookup))
-  except rewrite.SourceError as e:
+  except results.SourceError as e:
     return failed(data, getattr(e, 'where', path),
                   'does not parse, left untouched: %s' % e)
   except (ValueError, UnicodeDecodeError) as e:

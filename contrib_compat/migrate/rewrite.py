@@ -26,19 +26,16 @@ import warnings
 from contrib_compat.migrate import import_fixer
 from contrib_compat.migrate import lookup as lookup_module
 from contrib_compat.migrate import references
-from contrib_compat.migrate import results
 from contrib_compat.migrate import slices
+from contrib_compat.migrate.results import Note
+from contrib_compat.migrate.results import Result
+from contrib_compat.migrate.results import SourceError
 
 with warnings.catch_warnings():
   # libcst 1.0 imports mypy_extensions.TypedDict, deprecated upstream.
   warnings.filterwarnings('ignore', 'mypy_extensions.TypedDict',
                           DeprecationWarning)
   import libcst as cst
-
-# What rewrite_sources raises and returns (results.py), here too for callers.
-SourceError = results.SourceError
-Note = results.Note
-Result = results.Result
 
 
 def _check(index, source):

@@ -145,8 +145,12 @@ def _children(pid):
 def test_workers_end_when_the_parent_is_killed(tmp_path):
   import signal
   import time
+  # Each file has 400 uses, so the pool works for ~15 s on two cores: with
+  # one use per file the whole run ended (0.7 s) before the workers were seen.
+  busy = SOURCE + b''.join(b'net%d = tf.contrib.layers.batch_norm(x)\n' % i
+                           for i in range(400))
   for i in range(120):
-    (tmp_path / ('m%03d.py' % i)).write_bytes(SOURCE)
+    (tmp_path / ('m%03d.py' % i)).write_bytes(busy)
   parent = subprocess.Popen(
       [sys.executable, '-m', 'contrib_compat.migrate', '--no-cache', '-j', '2',
        str(tmp_path)], cwd=REPO, stdout=subprocess.DEVNULL,
@@ -155,6 +159,7 @@ def test_workers_end_when_the_parent_is_killed(tmp_path):
     deadline = time.time() + 120
     workers = []
     while len(workers) < 2 and time.time() < deadline:
+      assert parent.poll() is None, 'the run ended before its workers were seen'
       time.sleep(0.2)
       workers = _children(parent.pid)
     assert len(workers) >= 2, 'the pool never started'

@@ -26,7 +26,7 @@ tf_slim = _tf_slim
 def _own_arg_scope_impl():
   """Returns (arg_scope, add_arg_scope, current_arg_scope, has_arg_scope)."""
   stack = [{}]
-  decorated = {}
+  decorated = set()
 
   def key_of(func):
     return getattr(func, '_key_op', str(func))
@@ -65,10 +65,7 @@ def _own_arg_scope_impl():
 
   def add_arg_scope(func):
     key = key_of(func)
-    code = func.__code__
-    n_defaults = len(func.__defaults__ or ())
-    decorated[key] = code.co_varnames[code.co_argcount - n_defaults:
-                                      code.co_argcount]
+    decorated.add(key)
 
     @functools.wraps(func)
     def func_with_args(*args, **kwargs):

@@ -48,6 +48,23 @@ def _as_batch(image_or_images, what):
                   % (what, rank))
 
 
+def _one_or_batch(given, argument, rank, where):
+  """`given` (one item of rank `rank` - 1, or a batch of them) as a batch.
+
+  Raises:
+    TypeError: `given`'s rank is unknown, or neither `rank` - 1 nor `rank`.
+  """
+  if given.shape.rank is None:
+    raise TypeError('%s: the rank of `%s` must be statically known'
+                    % (where, argument))
+  if given.shape.rank == rank - 1:
+    return given[None]
+  if given.shape.rank == rank:
+    return given
+  raise TypeError('%s: `%s` should have rank %d or %d, got %d' % (
+      where, argument, rank - 1, rank, given.shape.rank))
+
+
 def _as_given(output, rank):
   """The batch `output` back in the rank the images were given in."""
   if rank == 2:
@@ -96,17 +113,8 @@ def transform(images, transforms, interpolation='NEAREST', output_shape=None,
     if not output_shape.shape.is_compatible_with([2]):
       raise ValueError('transform: `output_shape` must be a 1-D tensor of 2 '
                        'elements: new_height, new_width')
-    rank = transform_or_transforms.shape.rank
-    if rank == 1:
-      batch_transforms = transform_or_transforms[None]
-    elif rank is None:
-      raise TypeError('transform: the rank of `transforms` must be statically '
-                      'known')
-    elif rank == 2:
-      batch_transforms = transform_or_transforms
-    else:
-      raise TypeError('transform: `transforms` should have rank 1 or 2, got '
-                      '%d' % rank)
+    batch_transforms = _one_or_batch(transform_or_transforms, 'transforms',
+                                     2, 'transform')
     output = tf.raw_ops.ImageProjectiveTransformV2(
         images=batch, transforms=batch_transforms, output_shape=output_shape,
         interpolation=interpolation.upper())
@@ -144,15 +152,9 @@ def angles_to_projective_transforms(angles, image_height, image_width,
     TypeError: `angles` is neither a scalar nor a vector.
   """
   with tf.name_scope(name, 'angles_to_projective_transforms'):
-    angle_or_angles = tf.convert_to_tensor(angles, name='angles',
-                                           dtype=tf.float32)
-    if angle_or_angles.shape.rank == 0:
-      angles = angle_or_angles[None]
-    elif angle_or_angles.shape.rank == 1:
-      angles = angle_or_angles
-    else:
-      raise TypeError('angles_to_projective_transforms: `angles` should have '
-                      'rank 0 or 1')
+    angles = _one_or_batch(
+        tf.convert_to_tensor(angles, name='angles', dtype=tf.float32),
+        'angles', 1, 'angles_to_projective_transforms')
     # The rotation about the image center, as the matrix mapping output
     # points to input points: [[cos, -sin, dx], [sin, cos, dy], [0, 0, 1]].
     x_offset = ((image_width - 1) - (tf.cos(angles) * (image_width - 1) -
@@ -173,18 +175,10 @@ def translations_to_projective_transforms(translations, name=None):
     TypeError: `translations` has an unknown rank or a rank not 1-2.
   """
   with tf.name_scope(name, 'translations_to_projective_transforms'):
-    given = tf.convert_to_tensor(translations, name='translations',
-                                 dtype=tf.float32)
-    if given.shape.rank is None:
-      raise TypeError('translations_to_projective_transforms: the rank of '
-                      '`translations` must be statically known')
-    if given.shape.rank == 1:
-      translations = given[None]
-    elif given.shape.rank == 2:
-      translations = given
-    else:
-      raise TypeError('translations_to_projective_transforms: '
-                      '`translations` should have rank 1 or 2')
+    translations = _one_or_batch(
+        tf.convert_to_tensor(translations, name='translations',
+                             dtype=tf.float32),
+        'translations', 2, 'translations_to_projective_transforms')
     count = tf.shape(translations)[0]
     # [[1, 0, -dx], [0, 1, -dy], [0, 0, 1]], the last row implicit.
     return tf.concat(values=[

@@ -43,22 +43,27 @@ def _own_variable(name, shape=None, dtype=tf.float32, initializer=None,
                   synchronization=synchronization, aggregation=aggregation)
 
 
-@argscope.add_arg_scope
-def _own_model_variable(name, shape=None, dtype=tf.float32, initializer=None,
-                        regularizer=None, trainable=True, collections=None,
-                        caching_device=None, device=None, partitioner=None,
-                        custom_getter=None, use_resource=None,
-                        synchronization=tf.VariableSynchronization.AUTO,
-                        aggregation=tf.VariableAggregation.NONE):
-  """tf_slim.model_variable: a variable also in MODEL_VARIABLES."""
-  collections = list(collections or []) + [_GLOBAL, _MODEL]
-  return _own_variable(
-      name, shape=shape, dtype=dtype, initializer=initializer,
-      regularizer=regularizer, trainable=trainable, collections=collections,
-      caching_device=caching_device, device=device, partitioner=partitioner,
-      custom_getter=custom_getter, use_resource=use_resource,
-      synchronization=synchronization, aggregation=aggregation)
+# tf_slim.model_variable takes tf_slim.variable's arguments, written once.
+_VARIABLE_ARGUMENTS = inspect.signature(_own_variable)
 
+
+@argscope.add_arg_scope
+def _own_model_variable(*args, **kwargs):
+  """tf_slim.model_variable: a variable also in MODEL_VARIABLES.
+
+  Takes `variable`'s arguments and calls it, so that an arg_scope on
+  `variable` reaches model variables too, as in tf_slim.
+
+  Raises:
+    TypeError: the arguments do not fit `variable`'s signature.
+  """
+  call = _VARIABLE_ARGUMENTS.bind(*args, **kwargs)
+  call.arguments['collections'] = list(
+      call.arguments.get('collections') or []) + [_GLOBAL, _MODEL]
+  return _own_variable(*call.args, **call.kwargs)
+
+
+_own_model_variable.__signature__ = _VARIABLE_ARGUMENTS
 
 if argscope.tf_slim is not None:
   variable = argscope.tf_slim.variable

@@ -98,3 +98,13 @@ def test_layer_getter_is_cheap_for_get_variable_to_inspect():
   assert 'constraint' in inspect.getfullargspec(getter.func).args
   assert getter.func.__signature__ == inspect.signature(
       getter.func, follow_wrapped=False)
+
+
+def test_own_model_variable_takes_variables_arguments(graph):
+  assert (inspect.signature(variables._own_model_variable) ==
+          inspect.signature(variables._own_variable))
+  v = variables._own_model_variable('w', [3], tf.float64)
+  assert (v.shape.as_list(), v.dtype.base_dtype) == ([3], tf.float64)
+  assert v in tf.get_collection(tf.GraphKeys.MODEL_VARIABLES)
+  with pytest.raises(TypeError):
+    variables._own_model_variable('w2', shapes=[3])

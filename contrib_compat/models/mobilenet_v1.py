@@ -17,6 +17,7 @@ tf-slim's own layers (that is how the golden variable list is made).
 import tensorflow.compat.v1 as tf
 
 from contrib_compat import slim as _slim
+from contrib_compat.models.conv_bn_scope import conv_bn_arg_scope
 
 # (kind, stride, depth) of Conv2d_0 .. Conv2d_13, as in the TF1 model zoo.
 MOBILENET_V1_CONV_DEFS = (
@@ -44,21 +45,10 @@ def mobilenet_v1_arg_scope(is_training=True, weight_decay=4e-5, stddev=0.09,
   Returns:
     An arg_scope dict for `layers.arg_scope(...)`.
   """
-  slim = layers or _slim
-  regularizer = slim.l2_regularizer(weight_decay)
-  with slim.arg_scope(
-      [slim.conv2d, slim.separable_conv2d],
-      weights_initializer=tf.truncated_normal_initializer(stddev=stddev),
-      activation_fn=tf.nn.relu6, normalizer_fn=slim.batch_norm):
-    with slim.arg_scope([slim.batch_norm], is_training=is_training,
-                        center=True, scale=True, decay=batch_norm_decay,
-                        epsilon=batch_norm_epsilon):
-      with slim.arg_scope([slim.conv2d], weights_regularizer=regularizer):
-        with slim.arg_scope(
-            [slim.separable_conv2d],
-            weights_regularizer=regularizer if regularize_depthwise
-            else None) as scope:
-          return scope
+  return conv_bn_arg_scope(
+      layers or _slim, weight_decay, stddev, tf.nn.relu6, regularize_depthwise,
+      dict(is_training=is_training, center=True, scale=True,
+           decay=batch_norm_decay, epsilon=batch_norm_epsilon))
 
 
 def mobilenet_v1_base(inputs, depth_multiplier=1.0, min_depth=8,

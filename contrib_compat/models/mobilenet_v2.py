@@ -16,6 +16,7 @@ tf-slim's own layers (that is how the golden variable lists are made).
 import tensorflow.compat.v1 as tf
 
 from contrib_compat import slim as _slim
+from contrib_compat.models.conv_bn_scope import conv_bn_arg_scope
 
 # (expansion, output channels, repeats, stride of the first repeat).
 MOBILENET_V2_BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2),
@@ -55,20 +56,10 @@ def mobilenet_v2_arg_scope(weight_decay=4e-5, stddev=0.09, bn_decay=0.997,
   Returns:
     An arg_scope dict for `layers.arg_scope(...)`.
   """
-  slim = layers or _slim
-  regularizer = slim.l2_regularizer(weight_decay)
-  with slim.arg_scope(
-      [slim.conv2d, slim.separable_conv2d],
-      weights_initializer=tf.truncated_normal_initializer(stddev=stddev),
-      normalizer_fn=slim.batch_norm, activation_fn=activation_fn):
-    with slim.arg_scope([slim.batch_norm], decay=bn_decay, epsilon=bn_epsilon,
-                        center=True, scale=True):
-      with slim.arg_scope([slim.conv2d], weights_regularizer=regularizer):
-        with slim.arg_scope(
-            [slim.separable_conv2d],
-            weights_regularizer=regularizer if regularize_depthwise
-            else None) as scope:
-          return scope
+  return conv_bn_arg_scope(
+      layers or _slim, weight_decay, stddev, activation_fn,
+      regularize_depthwise,
+      dict(decay=bn_decay, epsilon=bn_epsilon, center=True, scale=True))
 
 
 def expanded_conv(net, num_outputs, expansion, stride=1,

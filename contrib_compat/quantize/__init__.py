@@ -154,12 +154,9 @@ def experimental_create_eval_graph(input_graph=None, weight_bits=8,
   """create_eval_graph with TF1's experimental options.
 
   Args:
-    input_graph: the tf.Graph to rewrite; None for the default graph.
-    weight_bits: bits of the weights.
-    activation_bits: bits of activations.
-    symmetric: ranges symmetric around 0.
-    quant_delay: steps before quantization starts (as in training).
-    scope: only ops under this name scope are rewritten.
+    input_graph, weight_bits, activation_bits, symmetric, quant_delay, scope:
+      as in `experimental_create_training_graph`; they must be the values
+      the model was trained with, or the learned ranges do not apply.
 
   Raises:
     ValueError: optimizer ops are in the graph, bits outside 2..16, or

@@ -64,3 +64,16 @@ def test_errors_name_the_argument():
     with pytest.raises(ValueError, match='`output_shape`'):
       image.transform(tf.zeros([4, 4]), [1, 0, 0, 0, 1, 0, 0, 0],
                       output_shape=[1, 2, 3])
+    with pytest.raises(TypeError, match='`transforms` should have rank 1 '
+                       'or 2, got 3'):
+      image.transform(tf.zeros([4, 4]), tf.zeros([1, 1, 8]))
+    with pytest.raises(TypeError, match='`angles` should have rank 0 or 1'):
+      image.angles_to_projective_transforms(tf.zeros([2, 2]), 4, 4)
+    with pytest.raises(TypeError, match='rank of `angles` must be statically'):
+      image.angles_to_projective_transforms(
+          tf.placeholder(tf.float32, None), 4, 4)
+    with pytest.raises(TypeError, match='rank of `translations` must be'):
+      image.translations_to_projective_transforms(
+          tf.placeholder(tf.float32, None))
+    with pytest.raises(TypeError, match='`translations` should have rank 1'):
+      image.translations_to_projective_transforms(tf.zeros([]))

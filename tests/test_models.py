@@ -4,7 +4,7 @@ Each model is built in graph mode under its arg_scope with batch_norm,
 trained a few steps with UPDATE_OPS wired into the train op, saved and
 restored; its variables (names, shapes, dtypes, collections), UPDATE_OPS and
 regularization losses are compared with what tf-slim builds from the same
-model code on TF 2.12 (goldens from tests/conformance/generate_models.py).
+model code on TF 2.12 (goldens from tests/conformance/oracle_models.py).
 """
 import json
 
@@ -18,30 +18,31 @@ from contrib_compat import slim
 from contrib_compat.models import mobilenet_v2
 from contrib_compat.models import nasnet
 from contrib_compat.models import xception
-from tests.conformance import generate_models
+from tests.conformance import oracle_models
+from tests.conftest import REPO
 
-INPUT_SHAPE = generate_models.INPUT_SHAPE
+INPUT_SHAPE = oracle_models.INPUT_SHAPE
 # Training runs on smaller images: the graphs are the same, steps are cheaper.
 TRAIN_SHAPE = (4, 16, 16, 3)
 NUM_CLASSES = 10
 
 GOLDEN_BUILDS = [(model, config)
-                 for model, configs in generate_models.BUILDS.items()
+                 for model, configs in oracle_models.BUILDS.items()
                  for config in configs]
 
 
 @pytest.mark.parametrize('model, config', GOLDEN_BUILDS)
 def test_graph_matches_tf_slim_golden(model, config):
-  with open(generate_models.golden_path(model)) as f:
+  with open(REPO / oracle_models.golden_path(model)) as f:
     golden = json.load(f)['configs'][config]
-  ours = generate_models.build_and_describe(model, config, slim)
+  ours = oracle_models.build_and_describe(model, config, slim)
   assert sorted(ours['variables']) == sorted(golden['variables'])
   assert ours == golden
 
 
 def test_goldens_cover_every_build():
-  for model, configs in generate_models.BUILDS.items():
-    with open(generate_models.golden_path(model)) as f:
+  for model, configs in oracle_models.BUILDS.items():
+    with open(REPO / oracle_models.golden_path(model)) as f:
       assert sorted(json.load(f)['configs']) == sorted(configs)
 
 

@@ -1,7 +1,7 @@
 """Plain-data views of a TF1 graph, so that two graphs compare with `==`.
 
-Shared by the conformance tests and by generate.py, which runs on the oracle
-stack (TF 2.12): public `tf.compat.v1` and numpy only.
+Shared by the conformance tests and by the golden producers, which run on
+the oracle stack (TF 2.12): public `tf.compat.v1` and numpy only.
 """
 import contextlib
 import re

@@ -1,383 +1,231 @@
-"""Golden data for the conformance tests, produced on the oracle stack.
+"""The golden data of the conformance tests: one registry, one command.
 
-The oracle is TF 2.12.1 + tf-slim 1.1.0 (`python3 -m venv /tmp/oracle &&
-/tmp/oracle/bin/pip install tensorflow-cpu==2.12.1 tf-slim==1.1.0`). From the
-repository root:
+    python tests/conformance/generate.py [FAMILY ...] [--check] [--list]
 
-    /tmp/oracle/bin/python tests/conformance/generate.py [FAMILY ...]
-        [--out DIR] [--check]
+  FAMILY   which families to make (default: all); `--list` names them.
+  --check  write nothing; exit 1 naming every committed file that differs
+           from what its reference makes now, is missing, or is no longer
+           made.
 
-  FAMILY   which golden families to write (default: all); see FAMILIES.
-  --out    where to write (default: tests/conformance/golden).
-  --check  write nothing; exit 1 if a committed golden file differs from
-           what the oracle gives now (names the files).
+A family is a set of committed files made by one producer module under the
+stack that is the reference for it (FAMILIES below):
 
-Each family is one section of this module: its configurations as plain,
-JSON-able data, a builder that takes the layer function, and a function
-turning one build into a small JSON-able dict. The tests import the same
-section and build with contrib_compat's function, so the golden and the
-comparison can only differ in the layer. A new family adds a section and an
-entry in FAMILIES.
+  tf1      real TensorFlow 1.15 on Python 3.7, $CONTRIB_COMPAT_TF1_PYTHON
+           (default /tmp/tf115/bin/python; see DEVELOPERS.md)
+  oracle   TF 2.12.1 + tf-slim 1.1.0, the last stack where tf-slim's layers
+           build, $CONTRIB_COMPAT_ORACLE (default /tmp/oracle)
 
-Golden files are `<family>_<config name>.json`: the configuration, the oracle's
-versions, and the data (small: short node lists, a few dozen numbers).
+This script needs neither: it runs `PRODUCER --out TMP` with the family's
+interpreter, then compares TMP's files with the repository's or moves them
+in (each replaced whole, through a temporary file). Each golden records the
+versions that made it. A new family is a producer (see golden_io.py) and
+one entry here.
 """
 import argparse
-import contextlib
-import json
+import dataclasses
+import fnmatch
+import glob
 import os
-import re
+import shutil
+import subprocess
 import sys
+import tempfile
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
 if __package__ in (None, ''):
-  # Run as a script (the oracle venv does not have this package installed).
   sys.path.insert(0, REPO)
 
-import numpy as np
-import tensorflow.compat.v1 as tf
-import tf_slim
-
-from tests.conformance import _graph_utils
-from tests.helpers import versions
-
-GOLDEN_DIR = os.path.join(REPO, 'tests', 'conformance', 'golden')
-SIGNIFICANT_DIGITS = 7
-
-# --- separable_conv2d ---------------------------------------------------------
-# A configuration is plain data: keyword arguments use tokens (strings) that
-# the tables below turn into objects, so configurations print readably, go
-# into JSON, and are drawn by the differential test's hypothesis strategy.
-
-DTYPES = {'float16': tf.float16, 'bfloat16': tf.bfloat16,
-          'float32': tf.float32, 'float64': tf.float64}
+GOLDEN = 'tests/conformance/golden/'
 
 
-def scaled(x, scale=2.0):
-  """A normalizer_fn with parameters; its op is named so it shows in graphs."""
-  return tf.multiply(x, tf.cast(scale, x.dtype), name='normalized')
+def _tf1_python():
+  return os.environ.get('CONTRIB_COMPAT_TF1_PYTHON', '/tmp/tf115/bin/python')
 
 
-REGULARIZERS = {
-    'l2': lambda: tf_slim.l2_regularizer(0.25),
-    'l1_l2': lambda: tf_slim.l1_l2_regularizer(0.1, 0.2),
-    # Returns None: no loss is added, as for tf.no_regularizer.
-    'no_regularizer': lambda: tf.no_regularizer,
-}
-WEIGHTS_INITIALIZERS = {
-    'truncated_normal': lambda: tf.truncated_normal_initializer(stddev=0.1),
-    'constant': lambda: tf.constant_initializer(0.3),
-}
-BIASES_INITIALIZERS = {
-    'none': lambda: None,
-    'constant': lambda: tf.constant_initializer(0.5),
-}
-def getter_normalizer(x, scale=2.0):
-  """A normalizer whose variables come from plain get_variable, one `bias`.
+def _oracle_python():
+  return os.path.join(os.environ.get('CONTRIB_COMPAT_ORACLE', '/tmp/oracle'),
+                      'bin', 'python')
 
-  TF1's layer scope sent them through model_variable and renamed `bias`.
+
+STACKS = {'tf1': _tf1_python, 'oracle': _oracle_python}
+
+
+def _od_api_lib(work):
+  """The Object Detection API and research/slim's nets, from PyPI."""
+  from tests.helpers import od_api
+  return ['--lib', od_api.unpack(work)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+  """One producer and the committed files it owns.
+
+  Attributes:
+    name: what `generate.py NAME` calls it.
+    stack: a key of STACKS, the reference it is made with.
+    producer: the module (in tests/conformance) run as `PRODUCER --out DIR`.
+    files: glob patterns, from the repository root, of the files it owns.
+    excludes: patterns among those that other families own.
+    inputs: given a scratch folder, more arguments for the producer.
+    about: one line for --list.
   """
-  # Scalars: the channel axis depends on data_format, and shapes may be
-  # dynamic.
-  gain = tf.get_variable('gain', [], dtype=x.dtype,
-                         initializer=tf.constant_initializer(scale))
-  bias = tf.get_variable('bias', [], dtype=x.dtype,
-                         initializer=tf.constant_initializer(0.5))
-  return tf.add(x * gain, bias, name='normalized')
+  name: str
+  stack: str
+  producer: str
+  files: tuple
+  excludes: tuple = ()
+  inputs: object = None
+  about: str = ''
+
+  def owns(self, relpath):
+    return (any(fnmatch.fnmatch(relpath, p) for p in self.files) and
+            not any(fnmatch.fnmatch(relpath, p) for p in self.excludes))
 
 
-def prelu(x):
-  """An activation with a variable of its own, made inside the layer scope."""
-  alpha = tf.get_variable('alpha', [], dtype=x.dtype,
-                          initializer=tf.constant_initializer(0.25))
-  return tf.maximum(x, tf.zeros_like(x)) + alpha * tf.minimum(
-      x, tf.zeros_like(x))
+FAMILIES = (
+    Family('tf1', 'tf1', 'tf1_reference.py',
+           (GOLDEN + 'tf1_*.json', 'tests/data/tf1.15-reference/*/model.*'),
+           excludes=(GOLDEN + 'tf1_quantize_*', GOLDEN + 'tf1_image.json'),
+           about='separable_conv2d / batch_norm cases: graph, collections, '
+           'numbers, and TF 1.15 checkpoints of their variables'),
+    Family('tf1_quantize', 'tf1', 'tf1_quantize.py',
+           (GOLDEN + 'tf1_quantize_*.json',),
+           about='tf.contrib.quantize rewrites of small slim models'),
+    Family('tf1_image', 'tf1', 'tf1_image.py', (GOLDEN + 'tf1_image.json',),
+           about='tf.contrib.image on seeded random inputs'),
+    Family('tf1_quantize_mobilenet', 'tf1', 'tf1_quantize_mobilenet.py',
+           ('tests/data/tf1.15-quantize-mobilenet-v1/model.*',
+            'tests/data/tf1.15-quantize-mobilenet-v1/frozen.pb',
+            'tests/data/tf1.15-quantize-mobilenet-v1/model.tflite',
+            'tests/data/tf1.15-quantize-mobilenet-v1/expected.json'),
+           about='a quantization-aware MobileNet v1: checkpoint, frozen '
+           'graph, TOCO .tflite, losses and outputs'),
+    Family('od_api_step', 'tf1', 'od_api_train_step.py',
+           (GOLDEN + 'od_api_ssd_mobilenet_v2_step.json',),
+           inputs=_od_api_lib,
+           about='two training steps of the Object Detection API\'s SSD '
+           'MobileNet v2 (downloads the API from PyPI)'),
+    Family('separable', 'oracle', 'oracle_separable.py',
+           (GOLDEN + 'separable_*.json',),
+           about='tf_slim.separable_conv2d configurations'),
+    Family('models', 'oracle', 'oracle_models.py',
+           (GOLDEN + 'models_*.json',),
+           about='variable lists of the slim-style models built by tf_slim'),
+)
+BY_NAME = {f.name: f for f in FAMILIES}
 
 
-ACTIVATIONS = {'none': None, 'relu6': tf.nn.relu6, 'prelu': prelu}
-NORMALIZERS = {'scaled': scaled, 'getter': getter_normalizer}
-_FACTORIES = {
-    'weights_regularizer': REGULARIZERS,
-    'biases_regularizer': REGULARIZERS,
-    'weights_initializer': WEIGHTS_INITIALIZERS,
-    'pointwise_initializer': WEIGHTS_INITIALIZERS,
-    'biases_initializer': BIASES_INITIALIZERS,
-}
-_TABLES = {'activation_fn': ACTIVATIONS, 'normalizer_fn': NORMALIZERS}
-PLANS = ('once', 'twice', 'reuse_true', 'auto_reuse', 'enclosing_reuse')
+def committed(family):
+  """The repository files `family` owns now, as repository paths."""
+  found = set()
+  for pattern in family.files:
+    found.update(os.path.relpath(p, REPO)
+                 for p in glob.glob(os.path.join(REPO, pattern)))
+  return sorted(p for p in found if family.owns(p))
 
 
-def separable_config(num_outputs, dtype='float32', plan='once',
-                     resource=True, shape=(2, 7, 6, 3), dynamic_shape=False,
-                     arg_scope_keys=(), custom_getter=False, partitioned=False,
-                     model_variable_device=False, **kwargs):
-  """A separable_conv2d configuration; kwargs are the layer's (tokens).
+def _made(out):
+  return sorted(os.path.relpath(os.path.join(root, name), out)
+                for root, _, names in os.walk(out) for name in names)
 
-  Args:
-    num_outputs: the layer's num_outputs.
-    dtype: a key of DTYPES.
-    plan: how the layer is called, one of PLANS: once; twice in the default
-      scope (uniquified); or twice with scope 'layer', the second time
-      reusing through reuse=True, AUTO_REUSE both times, or an enclosing
-      variable_scope('tower', reuse=True).
-    resource: whether resource variables are on while building.
-    shape: the input's shape (of the value fed, when dynamic_shape).
-    dynamic_shape: whether the input placeholder leaves batch and spatial
-      dimensions unknown (atrous convolutions then build dynamic paddings).
-    arg_scope_keys: which kwargs come from an enclosing tf_slim.arg_scope.
-    custom_getter: whether an enclosing scope has a recording custom getter.
-    partitioned: whether an enclosing scope's partitioner splits 4-D
-      variables in two along their input channels (where that is even).
-    model_variable_device: whether an enclosing
-      `arg_scope([tf_slim.model_variable], device='/cpu:0')` places variables.
-    **kwargs: the layer's keyword arguments, objects given as tokens.
+
+def _same(a, b):
+  with open(a, 'rb') as fa, open(b, 'rb') as fb:
+    return fa.read() == fb.read()
+
+
+def make(family, work):
+  """Runs `family`'s producer into `work`/out; (that folder, its files).
+
+  Raises:
+    RuntimeError: the stack is not installed, the producer failed, or it
+      wrote a file the family does not own.
   """
-  kwargs.setdefault('kernel_size', 3)
-  kwargs.setdefault('data_format', 'NHWC')
-  config = {'shape': list(shape), 'dynamic_shape': dynamic_shape,
-            'dtype': dtype, 'num_outputs': num_outputs,
-            'kwargs': kwargs, 'plan': plan, 'resource_variables': resource,
-            'arg_scope_keys': sorted(arg_scope_keys),
-            'custom_getter': custom_getter, 'partitioned': partitioned}
-  if model_variable_device:
-    # Only when set, so that the goldens written before it stay exact.
-    config['model_variable_device'] = True
-  return config
+  python = STACKS[family.stack]()
+  if not os.path.exists(python):
+    raise RuntimeError('%s needs the %s stack, not found at %s (see '
+                       'DEVELOPERS.md)' % (family.name, family.stack, python))
+  out = os.path.join(work, 'out')
+  extra = family.inputs(os.path.join(work, 'inputs')) if family.inputs else []
+  env = {k: v for k, v in os.environ.items() if k != 'TF2_BEHAVIOR'}
+  env.update(PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION='python',
+             TF_CPP_MIN_LOG_LEVEL='2')
+  run = subprocess.run(
+      [python, os.path.join(HERE, family.producer), '--out', out] + extra,
+      cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+      universal_newlines=True, check=False)
+  if run.returncode:
+    raise RuntimeError('%s: %s exited %d:\n%s' % (
+        family.name, family.producer, run.returncode, run.stderr[-3000:]))
+  made = _made(out)
+  strays = [p for p in made if not family.owns(p)]
+  if strays:
+    raise RuntimeError('%s: %s wrote files it does not own: %s'
+                       % (family.name, family.producer, strays))
+  return out, made
 
 
-def _objects(kwargs):
-  """Tokens -> the objects passed to the layer."""
-  out = dict(kwargs)
-  for key, table in _FACTORIES.items():
-    if key in out:
-      out[key] = table[out[key]]()
-  for key, table in _TABLES.items():
-    if key in out:
-      out[key] = table[out[key]]
-  return out
+def differences(family, out, made):
+  """[(repository path, why)] where the repository is not what was made."""
+  found = []
+  for relpath in made:
+    mine = os.path.join(REPO, relpath)
+    if not os.path.exists(mine):
+      found.append((relpath, 'missing'))
+    elif not _same(mine, os.path.join(out, relpath)):
+      found.append((relpath, 'differs'))
+  found += [(p, 'no longer made') for p in committed(family)
+            if p not in made]
+  return found
 
 
-def _calls(plan, kwargs):
-  """[(enclosing variable_scope kwargs or None, layer kwargs)] per call."""
-  if plan == 'once':
-    return [(None, kwargs)]
-  if plan == 'twice':
-    return [(None, kwargs), (None, kwargs)]
-  scoped = dict(kwargs, scope='layer')
-  if plan == 'reuse_true':
-    return [(None, scoped), (None, dict(scoped, reuse=True))]
-  if plan == 'auto_reuse':
-    auto = dict(scoped, reuse=tf.AUTO_REUSE)
-    return [(None, auto), (None, auto)]
-  if plan == 'enclosing_reuse':
-    return [({'name_or_scope': 'tower'}, scoped),
-            ({'name_or_scope': 'tower', 'reuse': True}, scoped)]
-  raise ValueError('unknown plan %r' % (plan,))
-
-
-def _split_input_channels(shape, dtype):
-  """A partitioner: 4-D variables in two along axis 2 when it is even."""
-  del dtype  # unused
-  if shape.ndims == 4 and shape[2] % 2 == 0:
-    return [1, 1, 2, 1]
-  return [1] * shape.ndims
-
-
-def build_separable(fn, config):
-  """Builds `config` with `fn` (a separable_conv2d) in a fresh graph.
-
-  Everything is built inside variable_scope('outer'), which carries the
-  recording custom getter and the partitioner when the configuration asks.
-
-  Returns:
-    (graph, input placeholder, outputs, names seen by the custom getter).
-  """
-  graph = tf.Graph()
-  seen = []
-
-  def recording_getter(getter, name, *args, **kwargs):
-    seen.append(name)
-    return getter(name, *args, **kwargs)
-
-  kwargs = _objects(config['kwargs'])
-  scoped = {k: kwargs.pop(k) for k in config['arg_scope_keys']}
-  getter = recording_getter if config['custom_getter'] else None
-  with _graph_utils.resource_variables(config['resource_variables']), \
-      graph.as_default():
-    shape = config['shape']
-    if config['dynamic_shape']:
-      channels = 1 if config['kwargs']['data_format'] == 'NCHW' else 3
-      shape = [d if i == channels else None for i, d in enumerate(shape)]
-    inputs = tf.placeholder(DTYPES[config['dtype']], shape, name='inputs')
-    outputs = []
-    partitioner = _split_input_channels if config['partitioned'] else None
-    device = ({'device': '/cpu:0'} if config.get('model_variable_device')
-              else {})
-    with tf.variable_scope('outer', custom_getter=getter,
-                           partitioner=partitioner), \
-        tf_slim.arg_scope([fn], **scoped), \
-        tf_slim.arg_scope([tf_slim.model_variable], **device):
-      for enclosing, call_kwargs in _calls(config['plan'], kwargs):
-        with (tf.variable_scope(**enclosing) if enclosing else
-              contextlib.nullcontext()):
-          outputs.append(fn(inputs, config['num_outputs'], **call_kwargs))
-  return graph, inputs, outputs, seen
-
-
-def runs_on_cpu(config):
-  """Whether TF's CPU kernels run the layer: NHWC, equal strides.
-
-  CPU kernels need not support NCHW, and DepthwiseConv2dNative takes only
-  equal row and column strides.
-  """
-  kwargs = config['kwargs']
-  stride = kwargs.get('stride', 1)
-  return kwargs['data_format'] == 'NHWC' and (
-      isinstance(stride, int) or stride[0] == stride[1])
-
-
-def fixed_weights(graph):
-  """name -> deterministic value of each global variable, in its dtype."""
-  return {v.op.name: _graph_utils.fixed_values(
-              v.op.name, v.shape.as_list()).astype(
-                  v.dtype.base_dtype.as_numpy_dtype)
-          for v in graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)}
-
-
-def _rounded(array):
-  return [float('%.*g' % (SIGNIFICANT_DIGITS, x))
-          for x in np.asarray(array, np.float64).ravel()]
-
-
-def separable_golden(fn, config):
-  """The golden data of one build: JSON-able, compact.
-
-  nodes: [name, op, inputs] in creation order; variables: [name, shape,
-  dtype, variable op]; collections: {key: item names}; getter_names: what the
-  custom getter saw; outputs: per call, the output's name, aliases, shape
-  and (when CPU kernels run it) values for fixed input and fixed weights.
-  """
-  graph, inputs, outputs, seen = build_separable(fn, config)
-  golden = {
-      'nodes': [list(n) for n in _graph_utils.nodes(graph.as_graph_def())],
-      'variables': _graph_utils.variables(graph),
-      'collections': _graph_utils.collections(graph),
-      'getter_names': seen,
-      'outputs': [{'name': t.name,
-                   'aliases': list(getattr(t, 'aliases', [])),
-                   'shape': t.shape.as_list()} for t in outputs],
-  }
-  if runs_on_cpu(config):
-    value = _graph_utils.fixed_values('inputs', config['shape']).astype(
-        inputs.dtype.as_numpy_dtype)
-    results = _graph_utils.run_with_values(graph, outputs, {inputs: value},
-                                           fixed_weights(graph))
-    for out, result in zip(golden['outputs'], results):
-      out['values'] = _rounded(result)
-  return golden
-
-
-SEPARABLE_CONFIGS = {
-    'pointwise_default': separable_config(4, shape=(1, 6, 6, 3)),
-    'depthwise_default': separable_config(
-        None, shape=(1, 6, 6, 2), depth_multiplier=2),
-    'pointwise_regularized_strided_valid': separable_config(
-        3, shape=(1, 7, 7, 2), stride=2, padding='VALID',
-        weights_regularizer='l2', biases_regularizer='l1_l2'),
-    'depthwise_regularized_atrous_ref_vars_auto_reuse': separable_config(
-        None, resource=False, shape=(1, 7, 7, 2), dynamic_shape=True, rate=2,
-        plan='auto_reuse',
-        weights_regularizer='l2', biases_regularizer='l2',
-        weights_initializer='truncated_normal'),
-    'pointwise_nchw': separable_config(
-        2, shape=(1, 3, 6, 6), data_format='NCHW', depth_multiplier=2,
-        weights_regularizer='l2'),
-    'depthwise_nchw_strided_partitioned': separable_config(
-        None, shape=(1, 2, 7, 7), data_format='NCHW', stride=[2, 1],
-        kernel_size=[3, 1], partitioned=True),
-    'pointwise_normalizer_collections_partitioned': separable_config(
-        3, shape=(1, 5, 5, 2), partitioned=True, normalizer_fn='scaled',
-        normalizer_params={'scale': 3.0}, trainable=False,
-        variables_collections={'weights': ['w'], 'biases': ['b']},
-        outputs_collections='end_points', activation_fn='relu6'),
-    'depthwise_reuse_true_float64': separable_config(
-        None, dtype='float64', shape=(1, 5, 5, 2), plan='reuse_true',
-        biases_initializer='none', activation_fn='none',
-        weights_regularizer='l2', variables_collections=['extra'],
-        outputs_collections=['a', 'b']),
-    'pointwise_float16_rectangular_atrous_dynamic_shape': separable_config(
-        2, dtype='float16', shape=(1, 6, 6, 2), dynamic_shape=True,
-        kernel_size=[3, 1], rate=[1, 2], biases_initializer='constant'),
-    'pointwise_enclosing_reuse_getter_arg_scope': separable_config(
-        4, shape=(1, 5, 5, 3), plan='enclosing_reuse', custom_getter=True,
-        weights_regularizer='l2', pointwise_initializer='constant',
-        arg_scope_keys=('padding', 'weights_regularizer'), padding='VALID'),
-    'depthwise_bfloat16_twice': separable_config(
-        None, dtype='bfloat16', shape=(1, 5, 5, 2), plan='twice',
-        kernel_size=2, depth_multiplier=3),
-}
-
-# --- families and the command line --------------------------------------------
-
-
-def _separable_family():
-  return {name: separable_golden(tf_slim.separable_conv2d, config)
-          for name, config in SEPARABLE_CONFIGS.items()}, SEPARABLE_CONFIGS
-
-
-FAMILIES = {'separable': _separable_family}
-
-
-def golden_path(family, name, out_dir=GOLDEN_DIR):
-  return os.path.join(out_dir, '%s_%s.json' % (family, name))
-
-
-def _document(config, data):
-  return {'oracle': {'tensorflow': tf.__version__,
-                     'tf_slim': versions.installed('tf-slim')},
-          'config': config, 'golden': data}
-
-
-# A JSON list holding only scalars and scalar lists (a node, a shape, the
-# output values): written on one line to keep files short.
-_FLAT_LIST = re.compile(r'\[(?:[^\[\]{}]|\[[^\[\]{}]*\])*\]')
-
-
-def _dumps(document):
-  text = json.dumps(document, indent=1, sort_keys=True)
-  return _FLAT_LIST.sub(lambda m: re.sub(r'\s*\n\s*', ' ', m.group()),
-                        text) + '\n'
+def install(family, out, made):
+  """Puts the made files in place, each whole; removes what is not made."""
+  for relpath in made:
+    target = os.path.join(REPO, relpath)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    staged = target + '.generating'
+    shutil.copyfile(os.path.join(out, relpath), staged)
+    os.replace(staged, target)
+  for relpath in committed(family):
+    if relpath not in made:
+      os.remove(os.path.join(REPO, relpath))
 
 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-  parser.add_argument('families', nargs='*', metavar='FAMILY',
-                      help='one of %s (default: all)' % sorted(FAMILIES))
-  parser.add_argument('--out', default=GOLDEN_DIR)
+  parser.add_argument('families', nargs='*', metavar='FAMILY')
   parser.add_argument('--check', action='store_true')
+  parser.add_argument('--list', action='store_true')
   args = parser.parse_args(argv)
-  unknown = sorted(set(args.families) - set(FAMILIES))
+  unknown = [f for f in args.families if f not in BY_NAME]
   if unknown:
-    parser.error('unknown families %s; known: %s' % (unknown, sorted(FAMILIES)))
+    parser.error('unknown families %s; known: %s'
+                 % (unknown, ', '.join(BY_NAME)))
+  if args.list:
+    for family in FAMILIES:
+      print('%-24s %-7s %s' % (family.name, family.stack, family.about))
+    return 0
   stale = []
-  for family in args.families or sorted(FAMILIES):
-    goldens, configs = FAMILIES[family]()
-    for name, data in goldens.items():
-      path = golden_path(family, name, args.out)
-      text = _dumps(_document(configs[name], data))
+  for name in args.families or list(BY_NAME):
+    family = BY_NAME[name]
+    with tempfile.TemporaryDirectory() as work:
+      try:
+        out, made = make(family, work)
+      except RuntimeError as e:
+        print('generate.py: %s' % e, file=sys.stderr)
+        return 2
       if args.check:
-        old = open(path).read() if os.path.exists(path) else None
-        if old != text:
-          stale.append(path)
-        continue
-      tmp = path + '.tmp'
-      with open(tmp, 'w') as f:
-        f.write(text)
-      os.replace(tmp, path)
-      print('wrote', os.path.relpath(path, REPO))
-  for path in stale:
-    print('differs:', os.path.relpath(path, REPO))
+        found = differences(family, out, made)
+        stale += found
+        print('%s: %d files, %s' % (name, len(made), '%d differ' % len(found)
+                                    if found else 'all as committed'))
+      else:
+        install(family, out, made)
+        print('%s: wrote %d files' % (name, len(made)))
+  for relpath, why in stale:
+    print('  %s: %s' % (why, relpath))
   return 1 if stale else 0
 
 

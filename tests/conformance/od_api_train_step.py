@@ -24,7 +24,8 @@ gradient norms): TF 1.15's graph run by TF 2 gives what TF 2's kernels make
 of TF1's graph, to compare with this package's graph.
 
 The golden (tests/conformance/golden/od_api_ssd_mobilenet_v2_step.json) is
-this script's output under TF 1.15.
+this script's output under TF 1.15 on one thread, written by
+`generate.py od_api_step` (which runs it as `... --out DIR --lib LIB`).
 """
 import json
 import os
@@ -165,7 +166,12 @@ def _floats(values):
   return {k: float(v) for k, v in values.items()}
 
 
-def train(lib, graph_out=None):
+def train(lib, graph_out=None, one_thread=False):
+  """Builds and trains the model; the JSON-able result.
+
+  With `one_thread` the session runs on one thread: the sums then round the
+  same way every run, so the golden is reproducible byte for byte.
+  """
   sys.path.insert(0, lib)
   import tensorflow as tf
   graph = tf.Graph()
@@ -175,7 +181,9 @@ def train(lib, graph_out=None):
                  for v in tf.global_variables()]
   if graph_out:
     _write_graph(graph, fetches, graph_out)
-  with tf.Session(graph=graph) as sess:
+  config = tf.ConfigProto(intra_op_parallelism_threads=1,
+                          inter_op_parallelism_threads=1) if one_thread else None
+  with tf.Session(graph=graph, config=config) as sess:
     sess.run(fetches['init'])
     sess.run(fetches['assigns'])
     before, norms = sess.run([fetches['losses'], fetches['norms']])
@@ -208,9 +216,18 @@ def run_graph(directory):
   return {'losses_before': _floats(losses), 'gradient_norms': _floats(norms)}
 
 
+GOLDEN = 'tests/conformance/golden/od_api_ssd_mobilenet_v2_step.json'
+
+
 def main(argv):
   if argv[1] == '--run-graph':
     result = run_graph(argv[2])
+  elif argv[1] == '--out':
+    # generate.py's call: `--out DIR --lib LIB`, the golden under DIR.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import golden_io
+    golden_io.write_json(argv[2], GOLDEN, train(argv[4], one_thread=True))
+    return 0
   else:
     graph_out = argv[3] if argv[2:3] == ['--graph-out'] else None
     result = train(argv[1], graph_out)

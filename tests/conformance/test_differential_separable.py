@@ -18,7 +18,7 @@ import tf_slim
 
 from contrib_compat import separable_conv2d
 from tests.conformance import _graph_utils
-from tests.conformance import generate
+from tests.conformance import oracle_separable
 
 pytestmark = [
     # tf-slim's pointwise branch goes through Keras' deprecated layer.apply.
@@ -29,8 +29,8 @@ pytestmark = [
 # absorb reduction-order noise; float32 is the bound the issue sets.
 TOLERANCE = {'float16': 1e-3, 'bfloat16': 1e-2, 'float32': 1e-6,
              'float64': 1e-12}
-build = generate.build_separable
-_config = generate.separable_config
+build = oracle_separable.build_separable
+_config = oracle_separable.separable_config
 
 
 def _pair(draw, values):
@@ -62,13 +62,13 @@ def configs(draw):
   kwargs['padding'] = draw(st.sampled_from(paddings))
   tokens = lambda table: st.sampled_from(sorted(table))
   optional = {
-      'weights_regularizer': tokens(generate.REGULARIZERS),
-      'biases_regularizer': tokens(generate.REGULARIZERS),
-      'weights_initializer': tokens(generate.WEIGHTS_INITIALIZERS),
-      'pointwise_initializer': tokens(generate.WEIGHTS_INITIALIZERS),
-      'biases_initializer': tokens(generate.BIASES_INITIALIZERS),
-      'activation_fn': tokens(generate.ACTIVATIONS),
-      'normalizer_fn': tokens(generate.NORMALIZERS),
+      'weights_regularizer': tokens(oracle_separable.REGULARIZERS),
+      'biases_regularizer': tokens(oracle_separable.REGULARIZERS),
+      'weights_initializer': tokens(oracle_separable.WEIGHTS_INITIALIZERS),
+      'pointwise_initializer': tokens(oracle_separable.WEIGHTS_INITIALIZERS),
+      'biases_initializer': tokens(oracle_separable.BIASES_INITIALIZERS),
+      'activation_fn': tokens(oracle_separable.ACTIVATIONS),
+      'normalizer_fn': tokens(oracle_separable.NORMALIZERS),
       'trainable': st.just(False),
       'variables_collections': st.sampled_from([
           ['extra'], {'weights': ['w']}, {'weights': ['w'], 'biases': ['b']}]),
@@ -80,8 +80,8 @@ def configs(draw):
   if kwargs.get('normalizer_fn') and draw(st.booleans()):
     kwargs['normalizer_params'] = {'scale': 3.0}
   return _config(
-      num_outputs, dtype=draw(tokens(generate.DTYPES)),
-      plan=draw(st.sampled_from(generate.PLANS)),
+      num_outputs, dtype=draw(tokens(oracle_separable.DTYPES)),
+      plan=draw(st.sampled_from(oracle_separable.PLANS)),
       resource=draw(st.booleans()), shape=shape,
       dynamic_shape=draw(st.booleans()),
       # These keyword arguments come from an enclosing tf_slim.arg_scope.
@@ -114,9 +114,9 @@ def _check_same(config):
   assert ([getattr(t, 'aliases', None) for t in outputs] ==
           [getattr(t, 'aliases', None) for t in ref_outputs])
 
-  if not generate.runs_on_cpu(config):
+  if not oracle_separable.runs_on_cpu(config):
     return
-  dtype = generate.DTYPES[config['dtype']]
+  dtype = oracle_separable.DTYPES[config['dtype']]
   value = _graph_utils.fixed_values('inputs', config['shape']).astype(
       dtype.as_numpy_dtype)
   values = _graph_utils.initial_values(ref_graph)

@@ -32,15 +32,14 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
-import zipfile
 
 import pytest
 
 from tests.conftest import REPO
+from tests.conformance import od_api_train_step
+from tests.helpers import od_api
 from tests.helpers import tf1
 
-PACKAGE = 'tensorflow-object-detection-api==0.1.1'
 _PASSING = '''
 anchor_generators.grid_anchor_generator_test
 anchor_generators.multiple_grid_anchor_generator_test
@@ -81,7 +80,6 @@ models.ssd_mobilenet_v2_feature_extractor_test
 models.ssd_mobilenet_v2_fpn_feature_extractor_test
 '''
 MODULES = ['object_detection.' + m for m in _PASSING.split()]
-NETS_PACKAGE = 'tf-object-detection==0.0.3'
 # (part of the test id, part of its error's last line, why it fails).
 EXPECTED_FAILURES = (
     ('hyperparams_builder_test.HyperparamsBuilderTest.'
@@ -110,39 +108,14 @@ def _expected(test_id, error):
              for id_part, message, _ in EXPECTED_FAILURES)
 
 
-def _download(spec, directory, suffix, *pip_args):
-  """The file pip downloads for `spec` into `directory`, or a skip."""
-  download = subprocess.run(
-      [sys.executable, '-m', 'pip', 'download', '--no-deps', '-d',
-       str(directory), spec] + list(pip_args), capture_output=True,
-      text=True, check=False, timeout=300)
-  found = [p for p in os.listdir(directory) if p.endswith(suffix)]
-  if download.returncode or not found:
-    pytest.skip('could not download %s from PyPI (pip download --no-deps %s)'
-                % (spec, spec))
-  return str(directory / found[0])
-
-
 @pytest.fixture(scope='module')
 def lib(tmp_path_factory):
   """A directory with the API's `object_detection` and research/slim's
-  `nets`; $CONTRIB_COMPAT_OD_API_SDIST / $CONTRIB_COMPAT_OD_NETS_WHEEL name
-  local copies of the two downloads."""
-  tmp = tmp_path_factory.mktemp('od_api')
-  sdist = os.environ.get('CONTRIB_COMPAT_OD_API_SDIST') or _download(
-      PACKAGE, tmp, '.tar.gz', '--no-binary', ':all:')
-  wheel = os.environ.get('CONTRIB_COMPAT_OD_NETS_WHEEL') or _download(
-      NETS_PACKAGE, tmp, '.whl', '--only-binary', ':all:')
-  with tarfile.open(sdist) as archive:
-    members = [m for m in archive.getmembers()
-               if '/object_detection/' in m.name and m.isfile()]
-    for member in members:
-      member.name = member.name[member.name.index('object_detection/'):]
-    archive.extractall(tmp / 'lib', members=members)
-  with zipfile.ZipFile(wheel) as archive:
-    archive.extractall(tmp / 'lib', [n for n in archive.namelist()
-                                     if n.startswith('nets/')])
-  return tmp / 'lib'
+  `nets` (tests/helpers/od_api.py)."""
+  try:
+    return od_api.unpack(tmp_path_factory.mktemp('od_api'))
+  except od_api.Unavailable as e:
+    pytest.skip(str(e))
 
 
 def _environment():
@@ -188,8 +161,7 @@ def test_research_slims_mobilenet_tests_pass_through_the_runner(lib):
 
 
 _STEP = os.path.join('tests', 'conformance', 'od_api_train_step.py')
-_GOLDEN = os.path.join(REPO, 'tests', 'conformance', 'golden',
-                       'od_api_ssd_mobilenet_v2_step.json')
+_GOLDEN = os.path.join(REPO, od_api_train_step.GOLDEN)
 
 
 @pytest.fixture(scope='module')

@@ -29,8 +29,14 @@ from contrib_compat import slim
 from tests.conformance import _graph_utils
 from tests.conformance import test_tf1_reference
 from tests.conformance import tf1_quantize_mobilenet as model
+from tests.conftest import REPO
 
-with open(model.EXPECTED) as _f:
+
+def _data(relpath):
+  return str(REPO / relpath)
+
+
+with open(_data(model.EXPECTED)) as _f:
   EXPECTED = json.load(_f)
 # Training on. Float rounding in multi-threaded sums varies with how the
 # work is split (from run to run, and with what ran before in the process),
@@ -59,7 +65,7 @@ def test_training_rewrite_makes_the_checkpoints_variables():
     ours = sorted((v.op.name, v.shape.as_list())
                   for v in tf.global_variables())
   assert ours == sorted((name, shape) for name, shape in
-                        tf.train.list_variables(model.CHECKPOINT))
+                        tf.train.list_variables(_data(model.CHECKPOINT)))
   names = [name for name, _ in ours]
   assert 'fake_quantization_step' not in names  # quant_delay=0: no counter
   assert 'MobilenetV1/Conv2d_1_depthwise/weights_quant/min' in names
@@ -71,7 +77,7 @@ def test_training_rewrite_makes_the_checkpoints_variables():
 def test_restores_and_trains_on_as_tf1_did():
   graph, images, labels, loss, train_op = model.training_graph(slim, quantize)
   with graph.as_default(), tf.Session(graph=graph) as sess:
-    tf.train.Saver().restore(sess, model.CHECKPOINT)
+    tf.train.Saver().restore(sess, _data(model.CHECKPOINT))
     act_max = graph.get_tensor_by_name(
         'MobilenetV1/Conv2d_4_pointwise/act_quant/max:0')
     before = sess.run(act_max)
@@ -89,13 +95,13 @@ def _our_eval_session():
   graph, images, probabilities = model.eval_graph(slim, quantize)
   sess = tf.Session(graph=graph)
   with graph.as_default():
-    tf.train.Saver().restore(sess, model.CHECKPOINT)
+    tf.train.Saver().restore(sess, _data(model.CHECKPOINT))
   return sess, images, probabilities
 
 
 def _tf1_frozen():
   graph_def = tf.GraphDef()
-  with open(model.FROZEN, 'rb') as f:
+  with open(_data(model.FROZEN), 'rb') as f:
     graph_def.ParseFromString(f.read())
   return graph_def
 
@@ -161,7 +167,7 @@ def test_uint8_tflite_matches_tocos():
     converter.inference_type = tf.uint8
     converter.quantized_input_stats = {'input': model.INPUT_STATS}
     ours = converter.convert()
-  with open(model.TFLITE, 'rb') as f:
+  with open(_data(model.TFLITE), 'rb') as f:
     theirs = f.read()
   our_interpreter, our_tensors = _tflite_tensors(ours)
   their_interpreter, their_tensors = _tflite_tensors(theirs)

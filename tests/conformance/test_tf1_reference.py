@@ -2,7 +2,7 @@
 
 The goldens (`golden/tf1_<case>.json`) were written by TF 1.15 itself from
 the cases in `tf1_reference.CASES` (regenerate or check them with
-`/tmp/tf115/bin/python tests/conformance/tf1_reference.py [--check]`).
+`python tests/conformance/generate.py tf1 [--check]`).
 Each case is rebuilt here with this package, described by the same code,
 and compared:
 

@@ -1,9 +1,9 @@
 """tf.contrib.image against real TF 1.15: cases, one runner, the golden.
 
 Python 3.7 code that runs under either interpreter: with TF 1.15 it writes
-(or `--check`s) `golden/tf1_image.json`,
+`golden/tf1_image.json`, through the one generator:
 
-    /tmp/tf115/bin/python tests/conformance/tf1_image.py [--check]
+    python tests/conformance/generate.py tf1_image [--check]
 
 and test_tf1_image.py runs the same cases with contrib_compat.image and
 compares. The cases (seeded, plain JSON): bipartite_match on random and on
@@ -16,7 +16,6 @@ without regularization; sparse_image_warp with and without border points;
 connected_components on int, float and bool images, single and batched,
 and a long snake.
 """
-import argparse
 import json
 import os
 import sys
@@ -142,20 +141,14 @@ def run(case, image):
             for o in sess.run(outputs)]
 
 
-def _main():
-  parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-  parser.add_argument('--check', action='store_true')
-  args = parser.parse_args()
+def _main(argv=None):
+  sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+  import golden_io
+  out = golden_io.arguments(__doc__).parse_args(argv).out
   from tensorflow.contrib import image
-  text = json.dumps({'tensorflow': tf.__version__,
-                     'results': [run(c, image) for c in cases()]}) + '\n'
-  if args.check:
-    same = os.path.exists(GOLDEN) and open(GOLDEN).read() == text
-    if not same:
-      sys.stderr.write('differs from TF %s: %s\n' % (tf.__version__, GOLDEN))
-    return 0 if same else 1
-  with open(GOLDEN, 'w') as f:
-    f.write(text)
+  golden_io.write_text(out, os.path.relpath(GOLDEN, REPO), json.dumps(
+      {'tensorflow': tf.__version__,
+       'results': [run(c, image) for c in cases()]}) + '\n')
   return 0
 
 

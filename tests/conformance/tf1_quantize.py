@@ -1,9 +1,9 @@
 """tf.contrib.quantize against real TF 1.15: cases, one builder, the goldens.
 
 Python 3.7 code that runs under either interpreter. With TF 1.15 it writes
-(or `--check`s) `golden/tf1_quantize_<case>.json`,
+`golden/tf1_quantize_<case>.json`, through the one generator:
 
-    /tmp/tf115/bin/python tests/conformance/tf1_quantize.py [--check]
+    python tests/conformance/generate.py tf1_quantize [--check]
 
 and `--describe` reads a JSON list of cases on stdin and writes their
 descriptions (the randomized test drives that). test_tf1_quantize.py builds
@@ -336,16 +336,18 @@ def tf1_modules():
 
 
 def _main(argv=None):
-  args = tf1_reference.golden_arguments(__doc__).parse_args(argv)
+  import golden_io
+  args = golden_io.arguments(__doc__, describe=True).parse_args(argv)
   tf.disable_resource_variables()
   slim, quantize = tf1_modules()
   if args.describe:
     json.dump([describe(case, slim, quantize) for case in json.load(
         sys.stdin)], sys.stdout)
     return 0
-  return tf1_reference.write_goldens(
+  tf1_reference.write_goldens(
       CASES, lambda case: describe(case, slim, quantize), golden_path,
-      args.check)
+      args.out)
+  return 0
 
 
 if __name__ == '__main__':

@@ -2,9 +2,10 @@
 
 Python 3.7 code that runs under either interpreter. With TF 1.15,
 
-    /tmp/tf115/bin/python tests/conformance/tf1_quantize_mobilenet.py
+    python tests/conformance/generate.py tf1_quantize_mobilenet
 
-writes tests/data/tf1.15-quantize-mobilenet-v1/: what slim's
+(which runs this module under TF 1.15 with `--out DIR`) writes
+tests/data/tf1.15-quantize-mobilenet-v1/: what slim's
 train_image_classifier.py --quantize_delay and its export made for the
 released `mobilenet_v1_*_quant` models, on a MobileNet v1 cut to five layers
 (depth multiplier 0.25, 32x32 inputs, 5 classes) so the files stay small:
@@ -29,11 +30,12 @@ import tensorflow.compat.v1 as tf
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-DATA = os.path.join(REPO, 'tests', 'data', 'tf1.15-quantize-mobilenet-v1')
-CHECKPOINT = os.path.join(DATA, 'model.ckpt')
-FROZEN = os.path.join(DATA, 'frozen.pb')
-TFLITE = os.path.join(DATA, 'model.tflite')
-EXPECTED = os.path.join(DATA, 'expected.json')
+# The files, as repository paths; tests read them at REPO/<path>.
+DATA = 'tests/data/tf1.15-quantize-mobilenet-v1'
+CHECKPOINT = DATA + '/model.ckpt'
+FROZEN = DATA + '/frozen.pb'
+TFLITE = DATA + '/model.tflite'
+EXPECTED = DATA + '/expected.json'
 
 # MobileNet v1's first five layers, (kind, stride, depth) as in the zoo.
 CONV_DEFS = (('conv', 2, 32), ('sep', 1, 64), ('sep', 2, 128),
@@ -49,6 +51,11 @@ LEARNING_RATE = 0.1
 INPUT_STATS = (128.0, 128.0)
 INPUTS = 4
 OUTPUT = 'MobilenetV1/Predictions/Softmax'
+# Multi-threaded sums round differently from run to run, and training
+# amplifies it: on one thread TF 1.15 writes the same files every time, so
+# `generate.py --check` can compare them byte for byte.
+ONE_THREAD = tf.ConfigProto(intra_op_parallelism_threads=1,
+                            inter_op_parallelism_threads=1)
 
 
 def mobilenet_v1(slim, images, is_training):
@@ -141,38 +148,41 @@ def train(graph, images, labels, loss, train_op, sess, first_step, steps):
   return losses
 
 
-def _main():
+def _main(argv=None):
+  sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+  import golden_io
+  out = golden_io.arguments(__doc__).parse_args(argv).out
   from tensorflow.contrib import quantize
   from tensorflow.contrib import slim
   tf.disable_resource_variables()
   # TOCO runs as the venv's `toco_from_protos` script.
   os.environ['PATH'] = (os.path.dirname(sys.executable) + os.pathsep +
                         os.environ.get('PATH', ''))
-  if not os.path.isdir(DATA):
-    os.makedirs(DATA)
+  checkpoint = golden_io.path(out, CHECKPOINT)
   graph, images, labels, loss, train_op = training_graph(slim, quantize)
-  with graph.as_default(), tf.Session(graph=graph) as sess:
+  with graph.as_default(), tf.Session(graph=graph, config=ONE_THREAD) as sess:
     sess.run(tf.global_variables_initializer())
     first = train(graph, images, labels, loss, train_op, sess, 0, TRAIN_STEPS)
-    tf.train.Saver().save(sess, CHECKPOINT, write_meta_graph=False,
+    tf.train.Saver().save(sess, checkpoint, write_meta_graph=False,
                           write_state=False)
     more = train(graph, images, labels, loss, train_op, sess, TRAIN_STEPS,
                  MORE_STEPS)
   graph, images, probabilities = eval_graph(slim, quantize)
   quantized, floats = eval_inputs()
-  with graph.as_default(), tf.Session(graph=graph) as sess:
-    tf.train.Saver().restore(sess, CHECKPOINT)
+  with graph.as_default(), tf.Session(graph=graph, config=ONE_THREAD) as sess:
+    tf.train.Saver().restore(sess, checkpoint)
     frozen = tf.graph_util.convert_variables_to_constants(
         sess, graph.as_graph_def(), [OUTPUT])
-    with open(FROZEN, 'wb') as f:
-      f.write(frozen.SerializeToString())
+    with open(golden_io.path(out, FROZEN), 'wb') as f:
+      # deterministic: the attr maps in a fixed order, so the bytes repeat.
+      f.write(frozen.SerializeToString(deterministic=True))
     outputs = [sess.run(probabilities, {images: x}).tolist() for x in floats]
     converter = tf.lite.TFLiteConverter.from_session(sess, [images],
                                                      [probabilities])
     converter.inference_type = tf.uint8
     converter.quantized_input_stats = {'input': INPUT_STATS}
     tflite = converter.convert()
-  with open(TFLITE, 'wb') as f:
+  with open(golden_io.path(out, TFLITE), 'wb') as f:
     f.write(tflite)
   interpreter = tf.lite.Interpreter(model_content=tflite)
   interpreter.allocate_tensors()
@@ -182,11 +192,10 @@ def _main():
     interpreter.invoke()
     tflite_outputs.append(interpreter.get_tensor(
         interpreter.get_output_details()[0]['index']).tolist())
-  with open(EXPECTED, 'w') as f:
-    json.dump({'tensorflow': tf.__version__, 'losses': first,
-               'more_losses': more, 'frozen_outputs': outputs,
-               'tflite_outputs': tflite_outputs}, f, indent=1)
-    f.write('\n')
+  golden_io.write_text(out, EXPECTED, json.dumps(
+      {'tensorflow': tf.__version__, 'losses': first, 'more_losses': more,
+       'frozen_outputs': outputs, 'tflite_outputs': tflite_outputs},
+      indent=1) + '\n')
   return 0
 
 

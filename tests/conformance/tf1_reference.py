@@ -7,9 +7,10 @@ imports only `tensorflow.compat.v1` and numpy at the top:
   tensorflow-cpu==1.15.0 "numpy<1.19" "protobuf<3.21"`), where `LIBRARIES
   ['tf1']` is the original `tf.contrib.layers`. From the repository root:
 
-      /tmp/tf115/bin/python tests/conformance/tf1_reference.py [--check]
+      python tests/conformance/generate.py tf1 [--check]
           writes (or checks) tests/conformance/golden/tf1_<case>.json for
-          every case in CASES
+          every case in CASES, and TF 1.15's checkpoints of their variables
+          (runs this module as `--out DIR` under TF 1.15)
       /tmp/tf115/bin/python tests/conformance/tf1_reference.py --describe
           reads a JSON list of cases on stdin, writes their descriptions on
           stdout (the live differential test drives this)
@@ -28,7 +29,6 @@ from variables set to values derived from their names, so both sides hold
 the same values without a checkpoint. Both sides disable resource
 variables, as TF1 had none.
 """
-import argparse
 import json
 import os
 import sys
@@ -445,22 +445,9 @@ def checkpoint_path(name, directory=CHECKPOINT_DIR):
   return os.path.join(directory, name, 'model.ckpt')
 
 
-def _dump(data):
-  return json.dumps(data, indent=1, sort_keys=True) + '\n'
-
-
-def golden_arguments(doc):
-  """The command line of a golden generator: --check and --describe."""
-  parser = argparse.ArgumentParser(description=doc.split('\n\n')[0])
-  parser.add_argument('--check', action='store_true',
-                      help='write nothing; exit 1 if a golden differs')
-  parser.add_argument('--describe', action='store_true',
-                      help='JSON cases on stdin, descriptions on stdout')
-  return parser
-
-
 def _main(argv=None):
-  parser = golden_arguments(__doc__)
+  import golden_io
+  parser = golden_io.arguments(__doc__, describe=True)
   parser.add_argument('--checkpoints', metavar='DIR',
                       help='with --describe: save each case\'s variables '
                       'to DIR/<case>/model.ckpt')
@@ -477,36 +464,26 @@ def _main(argv=None):
 
   def golden(case):
     checkpoint = None
-    if not args.check and case.get('run', True):
-      checkpoint = checkpoint_path(case['name'])
-      if not os.path.isdir(os.path.dirname(checkpoint)):
-        os.makedirs(os.path.dirname(checkpoint))
+    if case.get('run', True):
+      checkpoint = golden_io.path(args.out, os.path.relpath(
+          checkpoint_path(case['name']), REPO))
     return describe(case, lib, checkpoint, save=True)
 
-  return write_goldens(CASES, golden, golden_path, args.check)
+  write_goldens(CASES, golden, golden_path, args.out)
+  return 0
 
 
-def write_goldens(cases, describe_case, path_of, check):
-  """Writes (or with `check` compares) each case's golden; the exit code.
+def write_goldens(cases, describe_case, path_of, out):
+  """Writes each case's golden below `out`.
 
   A golden is {'case', 'tensorflow', 'description'} as indented JSON at
-  path_of(case name); with `check`, differing or missing ones are named on
-  stderr and the code is 1.
+  path_of(case name) in the repository, put below `out`.
   """
-  stale = []
+  import golden_io
   for case in cases:
-    text = _dump({'case': case, 'tensorflow': tf.__version__,
-                  'description': describe_case(case)})
-    path = path_of(case['name'])
-    if check:
-      if not os.path.exists(path) or open(path).read() != text:
-        stale.append(path)
-      continue
-    with open(path, 'w') as f:
-      f.write(text)
-  for path in stale:
-    sys.stderr.write('differs from TF %s: %s\n' % (tf.__version__, path))
-  return 1 if stale else 0
+    golden_io.write_json(out, os.path.relpath(path_of(case['name']), REPO), {
+        'case': case, 'tensorflow': tf.__version__,
+        'description': describe_case(case)})
 
 
 if __name__ == '__main__':

@@ -1,26 +1,24 @@
 """Golden variable lists of the model definitions, as tf-slim builds them.
 
-Run with the oracle stack (TF 2.12.1 + tf-slim 1.1.0, where tf-slim's
-batch_norm still builds), from the repository root:
+The `models` family of generate.py, made on the oracle stack (TF 2.12.1 +
+tf-slim 1.1.0, where tf-slim's batch_norm still builds):
 
-    /tmp/oracle/bin/python tests/conformance/generate_models.py
+    python tests/conformance/generate.py models [--check]
 
 For each model in BUILDS it builds every configuration in a fresh graph with
 `layers=tf_slim` -- the same model code, tf-slim's conv2d, separable_conv2d
 and batch_norm -- and writes tests/conformance/golden/models_<model>.json:
 global variables (name, dtype, shape and whether trainable / model /
 moving-average variables), the number of UPDATE_OPS and REGULARIZATION_LOSSES, and the
-end point shapes. tests/test_models.py builds the same configurations with
+end point shapes. tests/test_models.py and test_models_mobilenet_v1.py build the same configurations with
 `contrib_compat.slim` and compares.
 """
 import functools
-import json
 import os
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-GOLDEN_DIR = os.path.join(REPO, 'tests', 'conformance', 'golden')
 INPUT_SHAPE = (4, 32, 32, 3)
 
 
@@ -33,6 +31,8 @@ def _build(module_name, model_fn, arg_scope_fn, layers, **kwargs):
     return getattr(module, model_fn)(inputs, layers=layers, **kwargs)
 
 
+_mobilenet_v1 = functools.partial(_build, 'mobilenet_v1', 'mobilenet_v1',
+                                  'mobilenet_v1_arg_scope')
 _mobilenet_v2 = functools.partial(_build, 'mobilenet_v2', 'mobilenet_v2',
                                   'mobilenet_v2_arg_scope')
 _xception = functools.partial(_build, 'xception', 'xception_entry_flow',
@@ -43,6 +43,13 @@ _nasnet_towers = functools.partial(_build, 'nasnet', 'nasnet_towers',
 
 # model -> configuration -> build(layers) returning (output, end_points).
 BUILDS = {
+    'mobilenet_v1': {
+        'depth_multiplier_0.25': functools.partial(
+            _mobilenet_v1, num_classes=10, depth_multiplier=0.25),
+        'features_inference': functools.partial(
+            _mobilenet_v1, num_classes=None, depth_multiplier=0.5,
+            is_training=False),
+    },
     'mobilenet_v2': {
         'default': _mobilenet_v2,
         'depthwise_multiplier_2': functools.partial(
@@ -103,28 +110,28 @@ def build_and_describe(model, config, layers):
 
 
 def golden_path(model):
-  return os.path.join(GOLDEN_DIR, 'models_%s.json' % model)
+  """models_<model>.json's repository path."""
+  return 'tests/conformance/golden/models_%s.json' % model
 
 
-def main():
+def _main(argv=None):
   sys.path.insert(0, REPO)
   import tensorflow as tf
   import tf_slim
+  from tests.conformance import golden_io
   from tests.helpers import versions
+  out = golden_io.arguments(__doc__).parse_args(argv).out
   for model, configs in BUILDS.items():
-    golden = {
-        'generated_by': 'tests/conformance/generate_models.py',
+    golden_io.write_json(out, golden_path(model), {
+        'generated_by': 'tests/conformance/oracle_models.py',
         'tensorflow': tf.__version__,
         'tf_slim': versions.installed('tf-slim'),
         'input_shape': list(INPUT_SHAPE),
         'configs': {config: build_and_describe(model, config, tf_slim)
                     for config in configs},
-    }
-    with open(golden_path(model), 'w') as f:
-      json.dump(golden, f, indent=1, sort_keys=True)
-      f.write('\n')
-    print('wrote', golden_path(model))
+    })
+  return 0
 
 
 if __name__ == '__main__':
-  main()
+  sys.exit(_main())

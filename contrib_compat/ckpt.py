@@ -222,12 +222,20 @@ def model_variables(spec, input_shape, input_dtype='float32'):
 # Comparing.
 
 
+# What tf.train.Checkpoint writes beside the variables: not a variable.
+_BOOKKEEPING = frozenset(['_CHECKPOINTABLE_OBJECT_GRAPH'])
+
+
 def compare(checkpoint, model, scope_filter=None):
-  """Differences between checkpoint and model variables.
+  """Differences between checkpoint and model variables, as TF1's Saver saw
+  them: a name restores only into a variable of the same dtype and shape.
+
+  The one comparison of checkpoints and models: `contrib-compat-ckpt diff`
+  and `Tf1Module.load_tf1_checkpoint` both use it.
 
   Args:
-    checkpoint: {name: (shape, dtype)} (already renamed).
-    model: {name: (shape, dtype)}.
+    checkpoint: {name: (shape, dtype name)} (already renamed).
+    model: {name: (shape, dtype name)}.
     scope_filter: optional compiled regex; only names it matches
       (`re.search`) on either side take part.
 
@@ -235,6 +243,7 @@ def compare(checkpoint, model, scope_filter=None):
     A dict with 'missing', 'unexpected', 'mismatched' lists, 'matched' and
     the counts compared on each side.
   """
+  checkpoint = {k: v for k, v in checkpoint.items() if k not in _BOOKKEEPING}
   if scope_filter is not None:
     checkpoint = {k: v for k, v in checkpoint.items() if scope_filter.search(k)}
     model = {k: v for k, v in model.items() if scope_filter.search(k)}

@@ -20,11 +20,13 @@ Keras 3. `Tf1Module` does the same job with public `tf.compat.v1` pieces:
   the current values each time `regularization_losses` is read.
 """
 import collections
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf2
 import tensorflow.compat.v1 as tf
 
+from contrib_compat import ckpt
 from contrib_compat import names
 
 _GLOBAL = tf.GraphKeys.GLOBAL_VARIABLES
@@ -37,8 +39,13 @@ CheckpointReport.__doc__ = """What `load_tf1_checkpoint` found.
   loaded: sorted TF1 names restored.
   missing: sorted names of module variables absent from the checkpoint.
   unexpected: sorted checkpoint names the module has no variable for.
-  mismatched: sorted (name, variable shape, checkpoint shape) triples.
+  mismatched: sorted (name, variable, checkpoint) triples, each side as
+    'dtype[shape]'; TF1's Saver restored neither another dtype nor shape.
 """
+
+
+def _typed_shape(entry):
+  return '%s[%s]' % (entry['dtype'], ','.join(str(d) for d in entry['shape']))
 
 
 def _tf1_name(variable):
@@ -128,7 +135,8 @@ class Tf1Module(tf2.Module):
     TypeError: if `model_fn` is not callable.
   """
 
-  def __init__(self, model_fn, name=None, custom_getter=None):
+  def __init__(self, model_fn: Callable[..., Any], name: Optional[str] = None,
+               custom_getter: Optional[Callable[..., Any]] = None) -> None:
     if not callable(model_fn):
       raise TypeError('Tf1Module: `model_fn` must be callable, got %r'
                       % (model_fn,))
@@ -242,7 +250,7 @@ class Tf1Module(tf2.Module):
     wrapped, tensors = self._wrap(args, kwargs, with_updates)
     return wrapped(*tensors)
 
-  def __call__(self, *args, **kwargs):
+  def __call__(self, *args: Any, **kwargs: Any) -> Any:
     """Calls the model function; the first call creates the variables.
 
     Args:
@@ -266,7 +274,7 @@ class Tf1Module(tf2.Module):
     return self._runner.call(*args, **kwargs)
 
   @property
-  def built(self):
+  def built(self) -> bool:
     """Whether a call has created the variables."""
     return bool(self._tf1_variables)
 
@@ -276,28 +284,28 @@ class Tf1Module(tf2.Module):
                        'it once on an example input first' % what)
 
   @property
-  def variables(self):
+  def variables(self) -> Tuple[tf2.Variable, ...]:
     """All variables, in creation order (the order of TF1's collections)."""
     return tuple(self._tf1_variables.values())
 
   @property
-  def trainable_variables(self):
+  def trainable_variables(self) -> Tuple[tf2.Variable, ...]:
     """Trainable variables, in creation order."""
     return tuple(v for v in self._tf1_variables.values() if v.trainable)
 
   @property
-  def non_trainable_variables(self):
+  def non_trainable_variables(self) -> Tuple[tf2.Variable, ...]:
     """Non-trainable variables (e.g. batch-norm moving statistics)."""
     return tuple(v for v in self._tf1_variables.values() if not v.trainable)
 
-  def variables_by_name(self):
+  def variables_by_name(self) -> Dict[str, tf2.Variable]:
     """A dict from TF1 name (no ':0') to variable."""
     return {_tf1_name(v): v for v in self._tf1_variables.values()}
 
   # --- regularization losses -----------------------------------------------
 
   @property
-  def regularization_losses(self):
+  def regularization_losses(self) -> List[tf2.Tensor]:
     """The model's REGULARIZATION_LOSSES, computed now, as a list of tensors.
 
     TF1 code summed `tf.losses.get_regularization_losses()` into the loss.
@@ -366,8 +374,8 @@ class Tf1Module(tf2.Module):
 
   # --- checkpoints and export ----------------------------------------------
 
-  def load_tf1_checkpoint(self, path, allow_missing=False,
-                          allow_unexpected=False):
+  def load_tf1_checkpoint(self, path: str, allow_missing: bool = False,
+                          allow_unexpected: bool = False) -> CheckpointReport:
     """Restores the variables from a TF1 checkpoint, matching TF1 names.
 
     A TF1 `tf.train.Saver` checkpoint keys each variable by its name; this
@@ -387,9 +395,11 @@ class Tf1Module(tf2.Module):
       A `CheckpointReport`.
 
     Raises:
-      ValueError: if the module has no variables yet, if shapes differ (the
-        report is in the message), or if names are missing / unexpected and
-        not allowed. Nothing is assigned when it raises.
+      ValueError: if the module has no variables yet, if a dtype or shape
+        differs (compared as `contrib-compat-ckpt diff` compares, with
+        `ckpt.compare`; the report is in the message), or if names are
+        missing / unexpected and not allowed. Nothing is assigned when it
+        raises.
     """
     self._require_built('load_tf1_checkpoint')
     if isinstance(path, str) and tf2.io.gfile.isdir(path):
@@ -399,23 +409,24 @@ class Tf1Module(tf2.Module):
                          '`path`=%r' % path)
       path = latest
     reader = tf2.train.load_checkpoint(path)
-    shapes = reader.get_variable_to_shape_map()
+    dtypes = reader.get_variable_to_dtype_map()
     ours = self.variables_by_name()
-    missing = sorted(set(ours) - set(shapes))
-    unexpected = sorted(
-        n for n in set(shapes) - set(ours)
-        # tf.train.Checkpoint's bookkeeping entry, not a variable.
-        if n != '_CHECKPOINTABLE_OBJECT_GRAPH')
-    mismatched = sorted(
-        (n, tuple(ours[n].shape.as_list()), tuple(shapes[n]))
-        for n in set(ours) & set(shapes)
-        if tuple(ours[n].shape.as_list()) != tuple(shapes[n]))
-    loaded = sorted(set(ours) & set(shapes) - {m[0] for m in mismatched})
+    found = ckpt.compare(
+        {n: (list(shape), dtypes[n].name)
+         for n, shape in reader.get_variable_to_shape_map().items()},
+        {n: (v.shape.as_list(), v.dtype.base_dtype.name)
+         for n, v in ours.items()})
+    missing = [entry['name'] for entry in found['missing']]
+    unexpected = [entry['name'] for entry in found['unexpected']]
+    mismatched = [(entry['name'], _typed_shape(entry['model']),
+                   _typed_shape(entry['checkpoint']))
+                  for entry in found['mismatched']]
+    loaded = sorted(set(ours) - set(missing) - {m[0] for m in mismatched})
     report = CheckpointReport(loaded, missing, unexpected, mismatched)
     problems = []
     if mismatched:
-      problems.append('shape mismatches (name, variable, checkpoint): %s'
-                      % mismatched)
+      problems.append('dtype or shape mismatches (name, variable, '
+                      'checkpoint): %s' % mismatched)
     if missing and not allow_missing:
       problems.append('missing from the checkpoint (allow_missing=True to '
                       'keep their values): %s' % missing)
@@ -426,11 +437,12 @@ class Tf1Module(tf2.Module):
       raise ValueError('load_tf1_checkpoint(%r): %s' % (path,
                                                         '; '.join(problems)))
     for name in loaded:
-      var = ours[name]
-      var.assign(tf2.cast(reader.get_tensor(name), var.dtype))
+      ours[name].assign(reader.get_tensor(name))
     return report
 
-  def serving_function(self, input_signature, output_fn=None, **kwargs):
+  def serving_function(self, input_signature: Sequence[tf2.TensorSpec],
+                       output_fn: Optional[Callable[..., Any]] = None,
+                       **kwargs: Any) -> Any:
     """A `tf.function` with a fixed signature calling the model.
 
     Args:
@@ -461,8 +473,10 @@ class Tf1Module(tf2.Module):
 
     return tf2.function(serve, input_signature=list(input_signature))
 
-  def export_saved_model(self, export_dir, input_signature, output_fn=None,
-                         **kwargs):
+  def export_saved_model(self, export_dir: str,
+                         input_signature: Sequence[tf2.TensorSpec],
+                         output_fn: Optional[Callable[..., Any]] = None,
+                         **kwargs: Any) -> None:
     """Writes a SavedModel with a 'serving_default' signature.
 
     The SavedModel's root has `serve` (the serving function) and `model`

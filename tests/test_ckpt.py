@@ -649,3 +649,17 @@ def test_staging_left_by_a_killed_convert_is_removed_next_time(
   assert sorted(n for n, _ in tf.train.list_variables(
       str(out_dir / 'model.ckpt'))) == sorted(
           n.replace('sep', 'new') for n in values)
+
+
+def test_compare_is_tf1_savers_rule():
+  # Same name restores only with the same dtype and shape (None in the model
+  # accepts any size); tf.train.Checkpoint's bookkeeping is not a variable.
+  found = ckpt.compare(
+      {'a': ([3], 'float32'), 'b': ([3], 'float32'), 'c': ([4], 'float32'),
+       'd': ([2], 'float32'), '_CHECKPOINTABLE_OBJECT_GRAPH': ([], 'string')},
+      {'a': ([3], 'float32'), 'b': ([3], 'float16'), 'c': ([None], 'float32'),
+       'e': ([1], 'float32')})
+  assert found['matched'] == 2
+  assert [m['name'] for m in found['mismatched']] == ['b']
+  assert [m['name'] for m in found['missing']] == ['e']
+  assert [m['name'] for m in found['unexpected']] == ['d']

@@ -252,10 +252,32 @@ def test_load_tf1_checkpoint_refuses_shape_mismatches(tmp_path):
   module = contrib_compat.Tf1Module(
       lambda images: small_mobilenet(images, num_classes=7))
   module(x)
-  with pytest.raises(ValueError, match=r'shape mismatches.*'
-                     r"'MobilenetV1/Logits/biases', \(7,\), \(5,\)"):
+  with pytest.raises(ValueError, match=r'dtype or shape mismatches.*'
+                     r"'MobilenetV1/Logits/biases', 'float32\[7\]', "
+                     r"'float32\[5\]'"):
     module.load_tf1_checkpoint(path, allow_missing=True,
                                allow_unexpected=True)
+
+
+def test_load_tf1_checkpoint_compares_as_ckpt_diff_does(tmp_path):
+  # TF1's Saver restored no other dtype, and tf.train.Checkpoint's
+  # bookkeeping entry is not a variable: the same answers as
+  # `contrib-compat-ckpt diff`, which uses the same ckpt.compare.
+  x, path, _ = _graph_checkpoint(tmp_path)
+  module = contrib_compat.Tf1Module(
+      lambda images: small_mobilenet(tf.cast(images, tf.float64)))
+  module(tf2.cast(x, tf2.float64))
+  with pytest.raises(ValueError, match=r"'MobilenetV1/Logits/biases', "
+                     r"'float64\[5\]', 'float32\[5\]'"):
+    module.load_tf1_checkpoint(path)
+  module = contrib_compat.Tf1Module(small_mobilenet)
+  module(x)
+  tf2.train.Checkpoint(**{'v%d' % i: v for i, v in enumerate(
+      module.variables)}).write(str(tmp_path / 'object' / 'ckpt'))
+  report = module.load_tf1_checkpoint(str(tmp_path / 'object' / 'ckpt'),
+                                      allow_missing=True,
+                                      allow_unexpected=True)
+  assert '_CHECKPOINTABLE_OBJECT_GRAPH' not in report.unexpected
 
 
 def test_load_before_the_first_call_raises(tmp_path):

@@ -275,7 +275,7 @@ def _api_modules():
   return (tensorflow, tensorflow.compat.v1)
 
 
-def install():
+def install() -> types.ModuleType:
   """Installs `tf.contrib` (slim, layers, framework, training); repairs tf_slim.
 
   Idempotent. After it, `tf.contrib.slim`, `import tensorflow.contrib.slim`,
@@ -318,7 +318,7 @@ def install():
     return modules['']
 
 
-def uninstall():
+def uninstall() -> None:
   """Undoes `install()`: no `tf.contrib`, tf_slim's originals back.
 
   A no-op when not installed. Modules imported below `tensorflow.contrib`
@@ -341,6 +341,6 @@ def uninstall():
     _installed = None
 
 
-def is_installed():
+def is_installed() -> bool:
   """Whether `install()` is in effect."""
   return _installed is not None

@@ -11,6 +11,8 @@ can leave the TF1 style for good.
 This is the only module of the package that imports Keras, and only when
 `to_keras` is called: `import contrib_compat` never loads it.
 """
+from typing import Any, Mapping, Sequence
+
 import numpy as np
 
 from contrib_compat import names
@@ -110,7 +112,8 @@ def _convert_layer(keras, weights, spec, used):
   return layers
 
 
-def to_keras(source, layers, strict=True):
+def to_keras(source: Any, layers: Sequence[Mapping[str, Any]],
+             strict: bool = True) -> Any:
   """Builds a Keras 3 model of conv / separable / BN layers with TF1 weights.
 
   Each entry of `layers` names one slim layer by its variable scope: a

@@ -19,7 +19,7 @@ Everything goes through public `tf.compat.v1` / `tf.nn` ops; variables are made
 by `model_variable` so arg_scopes on it apply.
 """
 import dataclasses
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import tensorflow.compat.v1 as tf
 
@@ -38,6 +38,9 @@ from contrib_compat.batch_norm_ops import scale_offset
 from contrib_compat.batch_norm_ops import smart_cond
 from contrib_compat.batch_norm_ops import update_op
 from contrib_compat.batch_norm_ops import weighted_moments
+from contrib_compat.hints import (BoolOrTensor, LayerFn, OutputsCollections,
+                                  Reuse, Scope, TensorLike,
+                                  VariablesCollections)
 
 _NHWC = 'NHWC'
 _NCHW = 'NCHW'
@@ -78,29 +81,29 @@ class _Params:
 
 
 @argscope.add_arg_scope
-def batch_norm(inputs,  # noqa: PLR0913 (TF1's signature)
-               decay=0.999,
-               center=True,
-               scale=False,
-               epsilon=0.001,
-               activation_fn=None,
-               param_initializers=None,
-               param_regularizers=None,
-               updates_collections=_UPDATE_OPS,
-               is_training=True,
-               reuse=None,
-               variables_collections=None,
-               outputs_collections=None,
-               trainable=True,
-               batch_weights=None,
-               fused=None,
-               data_format=_NHWC,
-               zero_debias_moving_mean=False,
-               scope=None,
-               renorm=False,
-               renorm_clipping=None,
-               renorm_decay=0.99,
-               adjustment=None):
+def batch_norm(inputs: TensorLike,  # noqa: PLR0913 (TF1's signature)
+               decay: float = 0.999,
+               center: bool = True,
+               scale: bool = False,
+               epsilon: float = 0.001,
+               activation_fn: LayerFn = None,
+               param_initializers: Optional[Mapping[str, Any]] = None,
+               param_regularizers: Optional[Mapping[str, Any]] = None,
+               updates_collections: Optional[str] = _UPDATE_OPS,
+               is_training: BoolOrTensor = True,
+               reuse: Reuse = None,
+               variables_collections: VariablesCollections = None,
+               outputs_collections: OutputsCollections = None,
+               trainable: bool = True,
+               batch_weights: Optional[TensorLike] = None,
+               fused: Optional[bool] = None,
+               data_format: str = _NHWC,
+               zero_debias_moving_mean: bool = False,
+               scope: Scope = None,
+               renorm: bool = False,
+               renorm_clipping: Optional[Mapping[str, Any]] = None,
+               renorm_decay: float = 0.99,
+               adjustment: LayerFn = None) -> tf.Tensor:
   """Adds a Batch Normalization layer (Ioffe & Szegedy, arXiv:1502.03167).
 
   As `tf.contrib.layers.batch_norm` (TF 1.15). Normalizes over all but the

@@ -8,13 +8,16 @@ regularization losses -- is the one tf.contrib / tf-slim 1.1.0 built.
 import dataclasses
 import math
 import operator
-from typing import Any, Optional, Tuple
+from typing import Any, Mapping, Optional, Tuple
 
 import numpy as np
 import tensorflow.compat.v1 as tf
 
 from contrib_compat import argscope
 from contrib_compat import variables
+from contrib_compat.hints import (Initializer, IntOrPair, LayerFn,
+                                  OutputsCollections, Regularizer, Reuse,
+                                  Scope, TensorLike, VariablesCollections)
 
 _NHWC = 'NHWC'
 _NCHW = 'NCHW'
@@ -192,27 +195,28 @@ def _check_reuse(error, scope_name):
 
 
 @argscope.add_arg_scope
-def separable_conv2d(inputs,  # noqa: PLR0913 (TF1's signature)
-                     num_outputs,
-                     kernel_size,
-                     depth_multiplier=1,
-                     stride=1,
-                     padding='SAME',
-                     data_format=_NHWC,
-                     rate=1,
-                     activation_fn=tf.nn.relu,
-                     normalizer_fn=None,
-                     normalizer_params=None,
-                     weights_initializer=_xavier_uniform,
-                     pointwise_initializer=None,
-                     weights_regularizer=None,
-                     biases_initializer=tf.zeros_initializer(),  # noqa: B008
-                     biases_regularizer=None,
-                     reuse=None,
-                     variables_collections=None,
-                     outputs_collections=None,
-                     trainable=True,
-                     scope=None):
+def separable_conv2d(inputs: TensorLike,  # noqa: PLR0913 (TF1's signature)
+                     num_outputs: Optional[int],
+                     kernel_size: IntOrPair,
+                     depth_multiplier: int = 1,
+                     stride: IntOrPair = 1,
+                     padding: str = 'SAME',
+                     data_format: str = _NHWC,
+                     rate: IntOrPair = 1,
+                     activation_fn: LayerFn = tf.nn.relu,
+                     normalizer_fn: LayerFn = None,
+                     normalizer_params: Optional[Mapping[str, Any]] = None,
+                     weights_initializer: Initializer = _xavier_uniform,
+                     pointwise_initializer: Initializer = None,
+                     weights_regularizer: Regularizer = None,
+                     biases_initializer: Initializer = (
+                         tf.zeros_initializer()),  # noqa: B008
+                     biases_regularizer: Regularizer = None,
+                     reuse: Reuse = None,
+                     variables_collections: VariablesCollections = None,
+                     outputs_collections: OutputsCollections = None,
+                     trainable: bool = True,
+                     scope: Scope = None) -> tf.Tensor:
   """Adds a depthwise-separable 2D convolution, optionally normalized.
 
   As `tf.contrib.layers.separable_conv2d`: a depthwise convolution acting on

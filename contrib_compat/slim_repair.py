@@ -53,7 +53,7 @@ def _replacements():
           'batch_norm': normalization.batch_norm}
 
 
-def moved_internals():
+def moved_internals() -> dict:
   """{TF-internal module name: {name it no longer has: public object}}.
 
   What tf_slim 1.1.0 reads from these modules and later TF 2 releases moved
@@ -164,7 +164,7 @@ class Repair(object):
     self.undo()
 
 
-def repair_tf_slim():
+def repair_tf_slim() -> 'Repair':
   """Makes tf_slim's `separable_conv2d` / `batch_norm` this package's.
 
   Rebinds `separable_conv2d`, `separable_convolution2d` and `batch_norm`
@@ -203,13 +203,13 @@ def repair_tf_slim():
     return Repair(made)
 
 
-def undo_tf_slim_repair():
+def undo_tf_slim_repair() -> None:
   """Undoes every repair in effect; tf_slim's functions are its own again."""
   with _lock:
     Repair(list(_patches)).undo()
 
 
-def is_repaired():
+def is_repaired() -> bool:
   """Whether tf_slim's `batch_norm` currently is this package's."""
   if argscope.tf_slim is None:
     return False

@@ -28,6 +28,7 @@ import tensorflow.compat.v1 as tf
 
 from contrib_compat import ckpt
 from contrib_compat import names
+from contrib_compat import variables
 
 _GLOBAL = tf.GraphKeys.GLOBAL_VARIABLES
 _TRAINABLE = tf.GraphKeys.TRAINABLE_VARIABLES
@@ -60,26 +61,15 @@ def _is_tensor(value):
 def _regularizing_getter(getter, name, *args, **kwargs):
   """Applies get_variable's `regularizer` itself, as TF1 graph mode did.
 
-  TF 2's get_variable colocates the loss with the variable, which a
-  tf.distribute variable refuses outside a replica context, and builds the
-  loss twice ('l2' and 'l2_1'). The loss is added once per graph, when the
-  graph's variable store creates the variable (a reused variable adds none).
+  TF 2's get_variable builds the loss twice ('l2' and 'l2_1') and colocates
+  it with the variable, which a tf.distribute variable refuses outside a
+  replica context; `variables.regularized_variable` (the layers' helper
+  too) adds it once per created variable, where TF1 did.
   """
   regularizer = kwargs.pop('regularizer', None)
-  created = []
-
-  def note_creation(next_creator, **creator_kwargs):
-    created.append(True)
-    return next_creator(**creator_kwargs)
-
-  with tf.variable_creator_scope(note_creation):
-    var = getter(name, *args, **kwargs)
-  if regularizer is not None and created:
-    with tf.name_scope(name + '/Regularizer/'):
-      loss = regularizer(var)
-    if loss is not None:
-      tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, loss)
-  return var
+  return variables.regularized_variable(
+      lambda name_, **rest: getter(name_, *args, **rest), name, regularizer,
+      **kwargs)
 
 
 class _Runner(object):

@@ -27,7 +27,8 @@ _LAZY = {
 }
 # Submodules reachable as attributes after a plain `import contrib_compat`
 # (migrated code names `contrib_compat.summary.scalar`, ...).
-_LAZY_MODULES = ('audio_ops', 'framework_ops', 'image', 'layers', 'quantize',
+_LAZY_MODULES = ('audio_ops', 'framework_ops', 'image', 'layers', 'opt',
+                 'quantize',
                  'summary', 'training')
 
 

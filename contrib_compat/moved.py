@@ -157,6 +157,9 @@ NAMES.update(('quantize.python.graph_matcher.' + n,
               'contrib_compat.quantize.graph_matcher.' + n)
              for n in ('GraphMatcher', 'MatchResult', 'OneofPattern',
                        'OpTypePattern', 'Pattern'))
+# The Object Detection API's default optimizer wrapper, rebuilt.
+NAMES['opt.MovingAverageOptimizer'] = (
+    'contrib_compat.opt.MovingAverageOptimizer')
 # Graph helpers TF 2 has no name for, rebuilt with TF1's node names.
 NAMES.update(('framework.' + n, 'contrib_compat.framework_ops.' + n)
              for n in ('get_graph_from_inputs', 'get_name_scope',
@@ -213,6 +216,10 @@ IMPLEMENTATION_PATHS = {
     'image.python.ops': 'image',
     'image.python.ops.image_ops': 'image',
     'util.util': 'util',
+    # Where TF1 code imported MovingAverageOptimizer from.
+    'opt.python': 'opt',
+    'opt.python.training': 'opt',
+    'opt.python.training.moving_average_optimizer': 'opt',
 }
 
 

@@ -22,7 +22,7 @@ NUMERIC_MODULES = frozenset([
     'test_golden_separable', 'test_savedmodel', 'test_tf113_fixture',
     'test_tf1_differential', 'test_tf1_graphs', 'test_tf1_image',
     'test_quantize_mobilenet_v1', 'test_tf1_quantize', 'test_tf1_reference',
-    'test_xla', 'test_make_template',
+    'test_xla', 'test_make_template', 'test_tf1_opt',
 ])
 
 
@@ -34,7 +34,8 @@ SUBPROCESS_MODULES = frozenset([
     'test_gpu_check', 'test_migrate_cache', 'test_migrate_files',
     'test_readme', 'test_run', 'test_object_detection_api',
     'test_distribute', 'test_parameter_server', 'test_tf1_differential',
-    'test_tf_slim_layers_suite', 'test_tf_slim_nets_suite',
+    'test_tf_slim_layers_suite', 'test_tf_slim_nets_suite', 'test_tf1_opt',
+    'test_generate',
 ])
 
 

@@ -94,6 +94,10 @@ FAMILIES = (
            about='tf.contrib.quantize rewrites of small slim models'),
     Family('tf1_image', 'tf1', 'tf1_image.py', (GOLDEN + 'tf1_image.json',),
            about='tf.contrib.image on seeded random inputs'),
+    Family('tf1_opt', 'tf1', 'tf1_moving_average.py',
+           (GOLDEN + 'opt_*.json',),
+           about='tf.contrib.opt.MovingAverageOptimizer: graph, values, the '
+           'swapping saver\'s checkpoint'),
     Family('tf1_quantize_mobilenet', 'tf1', 'tf1_quantize_mobilenet.py',
            ('tests/data/tf1.15-quantize-mobilenet-v1/model.*',
             'tests/data/tf1.15-quantize-mobilenet-v1/frozen.pb',

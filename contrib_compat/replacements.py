@@ -174,6 +174,11 @@ def replacement_for(contrib_name):
   home = moved.home(contrib_name)
   if home:
     return home
+  if contrib_name in moved.PARTIAL_MODULES:
+    homes = moved.names_in(contrib_name)
+    return '%s for %s, and for the rest %s' % (
+        ', '.join(sorted({h.rpartition('.')[0] for h in homes.values()})),
+        ', '.join(sorted(homes)), REPLACEMENTS[contrib_name])
   if contrib_name in moved.modules():
     # A module of moved names (framework.nest, tpu, ...): where they went.
     return ', '.join(sorted({target.rpartition('.')[0] for target in

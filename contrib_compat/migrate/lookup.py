@@ -126,10 +126,10 @@ class Lookup(object):
     `tensorflow.distribute.cluster_resolver`, or this package's
     `contrib_compat.summary` / `contrib_compat.audio_ops`, which stand for
     their whole contrib module. None where the names went to several places
-    or changed names.
+    or changed names, or where only some are rebuilt (moved.PARTIAL_MODULES).
     """
     homes = moved.names_in(contrib_module)
-    if not homes:
+    if not homes or contrib_module in moved.PARTIAL_MODULES:
       return None
     for home in homes.values():
       module = home.rpartition('.')[0]

@@ -104,8 +104,11 @@ def contrib_target(lookup, rest, root='tf'):
 
 
 def scattered(table_module):
-  """Advice for a contrib module whose names went to several places."""
+  """Advice for a contrib module whose names went to several places, or of
+  which only some are rebuilt here (moved.PARTIAL_MODULES)."""
   homes = moved.names_in(table_module)
+  if table_module in moved.PARTIAL_MODULES:
+    return 'use ' + replacements.replacement_for(table_module)
   modules = sorted({home.rpartition('.')[0] for home in homes.values()})
   renamed = sorted('%s is %s' % (leaf, home) for leaf, home in homes.items()
                    if home.rpartition('.')[2] != leaf)

@@ -122,7 +122,7 @@ class MovingAverageOptimizer(tf.train.Optimizer):
         var_list)
     by_name = {}
     for key, value in saved.items():
-      if isinstance(value, list):
+      if isinstance(value, list) or _is_partitioned(value):
         by_name.update((names.op_name(part.name), part) for part in value)
       else:
         by_name[key] = value
@@ -137,19 +137,27 @@ class MovingAverageOptimizer(tf.train.Optimizer):
                          'list`); it must be saved with %s' % (other, key))
       return by_name[other]
 
+    # A PartitionedVariable given whole passes unswapped: TF1 looked it up
+    # by its own name, which the map (of its parts' names) never holds.
     return tf.train.Saver(
         {key: [swapped(names.op_name(part.name), part) for part in value]
          if isinstance(value, list) else swapped(key, value)
          for key, value in saved.items()}, name=name, **kwargs)
 
 
+def _is_partitioned(value) -> bool:
+  # PartitionedVariable has no public class; it is the variable-like value
+  # that is neither a Variable nor a tensor and iterates its parts.
+  return not isinstance(value, (tf.Variable, tf.Tensor, list))
+
+
 def _by_checkpoint_name(var_list) -> Dict[str, Any]:
-  """{checkpoint name: variable, or the list of a partitioned one's parts},
-  the names TF1's Saver gave a list of variables."""
+  """{checkpoint name: variable, PartitionedVariable, or the list of the
+  parts of one}, the names TF1's Saver gave a list of variables."""
   found = {}
   for var in var_list:
-    if not isinstance(var, tf.Variable):  # a PartitionedVariable
-      found[names.op_name(var.name)] = list(var)
+    if _is_partitioned(var):
+      found[names.op_name(var.name)] = var
       continue
     whole = var.to_proto().save_slice_info_def.full_name
     if whole:

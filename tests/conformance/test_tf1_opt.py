@@ -49,6 +49,9 @@ def test_golden_is_tf1_15s():
 @pytest.mark.parametrize('case', sorted(GOLDEN['cases']))
 def test_matches_tf1(ours, case):
   theirs, mine = GOLDEN['cases'][case], ours['cases'][case]
+  if 'saver_error' in theirs:
+    assert mine == theirs
+    return
   assert mine['train_op'] == theirs['train_op'] == ['train_with_avg', 'NoOp']
   assert mine['misuse'] == theirs['misuse']
   assert ([n for n in mine['nodes'] if _ours_of_tf_slims(n[0])] ==

@@ -28,6 +28,12 @@ CASES = (
      'sequential_update': False, 'num_updates': True, 'partitioned': False},
     {'name': 'momentum_partitioned', 'optimizer': 'momentum',
      'sequential_update': True, 'num_updates': True, 'partitioned': True},
+    # The saver given the PartitionedVariable itself, not its parts: TF1
+    # left it unswapped (it looked it up under its own name), so its parts
+    # were saved twice and Saver refused: ValueError.
+    {'name': 'momentum_partitioned_whole', 'optimizer': 'momentum',
+     'sequential_update': True, 'num_updates': False, 'partitioned': True,
+     'save_whole': True},
 )
 STEPS = 3
 
@@ -56,7 +62,7 @@ def _build(case):
       base, average_decay=0.9,
       num_updates=global_step if case['num_updates'] else None,
       sequential_update=case['sequential_update'])
-  return opt, opt.minimize(loss, global_step=global_step)
+  return opt, opt.minimize(loss, global_step=global_step), w
 
 
 def _error(call):
@@ -73,7 +79,12 @@ def run(case):
   work = tempfile.mkdtemp()
   try:
     with graph.as_default():
-      opt, train_op = _build(case)
+      opt, train_op, w = _build(case)
+      if case.get('save_whole'):
+        parts = {v.op.name for v in w}
+        return {'saver_error': _error(lambda: opt.swapping_saver(
+            var_list=[w] + [v for v in tf.global_variables()
+                            if v.op.name not in parts]))}
       saver = opt.swapping_saver()
       misuse = {
           'var_list_without_averages': _error(lambda: opt.swapping_saver(

@@ -174,15 +174,16 @@ def replacement_for(contrib_name):
   home = moved.home(contrib_name)
   if home:
     return home
-  if contrib_name in moved.PARTIAL_MODULES:
-    homes = moved.names_in(contrib_name)
-    return '%s for %s, and for the rest %s' % (
-        ', '.join(sorted({h.rpartition('.')[0] for h in homes.values()})),
-        ', '.join(sorted(homes)), REPLACEMENTS[contrib_name])
   if contrib_name in moved.modules():
-    # A module of moved names (framework.nest, tpu, ...): where they went.
-    return ', '.join(sorted({target.rpartition('.')[0] for target in
-                             moved.names_in(contrib_name).values()}))
+    # A module of moved names (framework.nest, tpu, ...): where they went;
+    # for a module rebuilt only in part, also what replaces the rest.
+    homes = moved.names_in(contrib_name)
+    went = ', '.join(sorted({target.rpartition('.')[0]
+                             for target in homes.values()}))
+    if contrib_name in moved.PARTIAL_MODULES:
+      return '%s for %s, and for the rest %s' % (
+          went, ', '.join(sorted(homes)), REPLACEMENTS[contrib_name])
+    return went
   head, _, rest = contrib_name.partition('.')
   leaf = rest.split('.')[0]
   if head in ('layers', 'slim') and leaf in LAYERS_MOVED:

@@ -1,8 +1,10 @@
-"""What every golden producer shares: its command line and how it writes.
+"""What every golden producer shares: its command line, how it writes, and
+the one-thread session of those that train.
 
 A producer (one module per family in generate.FAMILIES) runs under its
 reference stack -- real TF 1.15 on Python 3.7, or the oracle TF 2.12.1 +
-tf-slim 1.1.0 -- so this module is Python 3.7 code without TensorFlow.
+tf-slim 1.1.0 -- so this module is Python 3.7 code that imports no
+TensorFlow (`one_thread` takes the caller's).
 `generate.py` runs a producer as `PRODUCER --out DIR`, and the producer
 writes each file at its path in the repository, below DIR; generate.py then
 compares those files with the committed ones (`--check`) or puts them in
@@ -34,6 +36,17 @@ def path(out, relpath):
   if not os.path.isdir(os.path.dirname(full)):
     os.makedirs(os.path.dirname(full))
   return full
+
+
+def one_thread(tf):
+  """A session config running on one thread, for producers that train.
+
+  Multi-threaded sums round differently from run to run, and training
+  amplifies it; on one thread TF 1.15 writes the same bytes every time, so
+  `generate.py --check` can compare them.
+  """
+  return tf.ConfigProto(intra_op_parallelism_threads=1,
+                        inter_op_parallelism_threads=1)
 
 
 def write_text(out, relpath, text):

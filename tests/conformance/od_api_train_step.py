@@ -166,12 +166,9 @@ def _floats(values):
   return {k: float(v) for k, v in values.items()}
 
 
-def train(lib, graph_out=None, one_thread=False):
-  """Builds and trains the model; the JSON-able result.
-
-  With `one_thread` the session runs on one thread: the sums then round the
-  same way every run, so the golden is reproducible byte for byte.
-  """
+def train(lib, graph_out=None, config=None):
+  """Builds and trains the model, in a session made with `config`; the
+  JSON-able result."""
   sys.path.insert(0, lib)
   import tensorflow as tf
   graph = tf.Graph()
@@ -181,8 +178,6 @@ def train(lib, graph_out=None, one_thread=False):
                  for v in tf.global_variables()]
   if graph_out:
     _write_graph(graph, fetches, graph_out)
-  config = tf.ConfigProto(intra_op_parallelism_threads=1,
-                          inter_op_parallelism_threads=1) if one_thread else None
   with tf.Session(graph=graph, config=config) as sess:
     sess.run(fetches['init'])
     sess.run(fetches['assigns'])
@@ -226,7 +221,9 @@ def main(argv):
     # generate.py's call: `--out DIR --lib LIB`, the golden under DIR.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import golden_io
-    golden_io.write_json(argv[2], GOLDEN, train(argv[4], one_thread=True))
+    import tensorflow as tf
+    golden_io.write_json(argv[2], GOLDEN,
+                         train(argv[4], config=golden_io.one_thread(tf)))
     return 0
   else:
     graph_out = argv[3] if argv[2:3] == ['--graph-out'] else None

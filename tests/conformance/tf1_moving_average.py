@@ -94,9 +94,9 @@ def run(case):
               tf.contrib.opt.MovingAverageOptimizer(
                   tf.train.GradientDescentOptimizer(0.1)).swapping_saver),
       }
-      one_thread = tf.ConfigProto(intra_op_parallelism_threads=1,
-                                  inter_op_parallelism_threads=1)
-      with tf.Session(graph=graph, config=one_thread) as sess:
+      sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+      import golden_io
+      with tf.Session(graph=graph, config=golden_io.one_thread(tf)) as sess:
         sess.run(tf.global_variables_initializer())
         for _ in range(STEPS):
           sess.run(train_op)

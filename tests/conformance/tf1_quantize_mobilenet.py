@@ -51,11 +51,6 @@ LEARNING_RATE = 0.1
 INPUT_STATS = (128.0, 128.0)
 INPUTS = 4
 OUTPUT = 'MobilenetV1/Predictions/Softmax'
-# Multi-threaded sums round differently from run to run, and training
-# amplifies it: on one thread TF 1.15 writes the same files every time, so
-# `generate.py --check` can compare them byte for byte.
-ONE_THREAD = tf.ConfigProto(intra_op_parallelism_threads=1,
-                            inter_op_parallelism_threads=1)
 
 
 def mobilenet_v1(slim, images, is_training):
@@ -159,8 +154,9 @@ def _main(argv=None):
   os.environ['PATH'] = (os.path.dirname(sys.executable) + os.pathsep +
                         os.environ.get('PATH', ''))
   checkpoint = golden_io.path(out, CHECKPOINT)
+  one_thread = golden_io.one_thread(tf)
   graph, images, labels, loss, train_op = training_graph(slim, quantize)
-  with graph.as_default(), tf.Session(graph=graph, config=ONE_THREAD) as sess:
+  with graph.as_default(), tf.Session(graph=graph, config=one_thread) as sess:
     sess.run(tf.global_variables_initializer())
     first = train(graph, images, labels, loss, train_op, sess, 0, TRAIN_STEPS)
     tf.train.Saver().save(sess, checkpoint, write_meta_graph=False,
@@ -169,7 +165,7 @@ def _main(argv=None):
                  MORE_STEPS)
   graph, images, probabilities = eval_graph(slim, quantize)
   quantized, floats = eval_inputs()
-  with graph.as_default(), tf.Session(graph=graph, config=ONE_THREAD) as sess:
+  with graph.as_default(), tf.Session(graph=graph, config=one_thread) as sess:
     tf.train.Saver().restore(sess, checkpoint)
     frozen = tf.graph_util.convert_variables_to_constants(
         sess, graph.as_graph_def(), [OUTPUT])
